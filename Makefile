@@ -1,0 +1,39 @@
+# Two commands on a fresh clone: `make audit` and `make test`. Both bootstrap .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ENV    ?= local
+PYTEST_ARGS ?=
+TESTS  ?= tests_selftest
+
+.PHONY: audit preflight postdeploy deploy test lint demo demo-rollback bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+audit: $(STAMP)  ## the go/no-go audit on ENV (default: the embedded local emulator)
+	$(BIN)/readiness gate audit --env $(ENV) $(PYTEST_ARGS)
+
+preflight: $(STAMP)
+	$(BIN)/readiness gate preflight --env $(ENV) $(PYTEST_ARGS)
+
+postdeploy: $(STAMP)
+	$(BIN)/readiness gate postdeploy --env $(ENV) $(PYTEST_ARGS)
+
+deploy: $(STAMP)
+	$(BIN)/readiness gate deploy --env $(ENV) $(PYTEST_ARGS)
+
+test: $(STAMP)  ## the selftests of the suite itself
+	$(BIN)/python -m pytest -c tests_selftest/pytest.ini -n auto $(PYTEST_ARGS) $(TESTS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check readiness reports
+	$(BIN)/mypy
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Deploy phases as fixtures (filled in by the deploy work)."""

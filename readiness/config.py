@@ -1,0 +1,293 @@
+"""`readiness.toml`: environments, what the quick health check expects, thresholds.
+
+Validated with pydantic; every error names the file, the key and the problem. The
+seed's numbers are the defaults (500 USD a month, canaries > 95 % over 2 h and > 99 %
+over 24 h, green within 15 minutes of a deploy).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+APP_PLACEHOLDER = "{app}"
+EMULATOR_ACCOUNT = "123456789012"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Name = Annotated[str, Field(min_length=1)]
+
+
+class Thresholds(_Strict):
+    monthly_cost_limit_usd: float = Field(default=500.0, gt=0)
+    canary_success_2h_percent: float = Field(default=95.0, ge=0, le=100)
+    canary_success_24h_percent: float = Field(default=99.0, ge=0, le=100)
+    canary_green_within_minutes: int = Field(default=15, ge=1, le=240)
+    backup_retention_days: int = Field(default=7, ge=1, le=35)
+    log_retention_days: int = Field(default=30, ge=1)
+    access_key_max_age_days: int = Field(default=90, ge=1)
+    lambda_error_rate_percent: float = Field(default=1.0, ge=0, le=100)
+    min_ecs_desired_count: int = Field(default=2, ge=1)
+    sqs_max_receive_count: int = Field(default=10, ge=1, le=1000)
+    min_password_length: int = Field(default=14, ge=6, le=128)
+    min_canary_datapoints: int = Field(default=3, ge=1)
+
+
+class Expectations(_Strict):
+    """What the quick health check expects to find (seed step 2)."""
+
+    ecs_clusters: list[Name] = []
+    sqs_queues: list[Name] = []
+    dynamodb_tables: list[Name] = []
+    budgets: list[Name] = []
+    canaries: list[Name] = []
+    alarms: list[Name] = []
+
+
+class Scope(_Strict):
+    """Judge only resources that carry all these tags (empty: every resource)."""
+
+    tags: dict[str, str] = {}
+
+
+class Emulator(_Strict):
+    seed: Literal["demo", "demo-risky", "demo-broken", "empty"] = "demo"
+
+
+class RateLimit(_Strict):
+    url: Name
+    limit_per_second: int = Field(default=10, ge=1, le=1000)
+    burst_requests: int = Field(default=40, ge=2, le=500)
+    normal_requests: int = Field(default=5, ge=1, le=100)
+
+
+class Endpoint(_Strict):
+    """A public entry point: its health URL and the canary that watches it."""
+
+    name: Name
+    url: Name
+    canary: str | None = None
+
+
+class ServiceChanges(_Strict):
+    """Phase 2 of the deploy: the changes the seed's scripts make."""
+
+    performance_insights: list[Name] = []
+    performance_insights_retention_days: int = 7
+    circuit_breaker: list[Name] = []
+    ttl: dict[str, str] = {}
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value == 7 or (value % 31 == 0 and 31 <= value <= 731):
+            return value
+        raise ValueError("must be 7 or a multiple of 31 up to 731 (Performance Insights)")
+
+    @field_validator("circuit_breaker")
+    @classmethod
+    def _service_refs(cls, value: list[str]) -> list[str]:
+        for ref in value:
+            if ref.count("/") != 1:
+                raise ValueError(f"{ref!r} must be 'cluster/service'")
+        return value
+
+
+class Deploy(_Strict):
+    terraform_dir: str | None = None
+    terraform_vars: dict[str, str | int | float | bool] = {}
+    state_backend: str | None = None
+    allow_stateful_replacement: bool = False
+    destroy_on_rollback: Literal["created", "always", "never"] = "created"
+    phase_budget_minutes: int = Field(default=15, ge=1)
+    services: ServiceChanges = ServiceChanges()
+
+
+class Notify(_Strict):
+    sns_topic_arn: str | None = None
+    webhook_url: str | None = None
+
+
+class Environment(_Strict):
+    """One deployment target: a real account, or the embedded emulator."""
+
+    name: str = ""
+    description: str = ""
+    account_id: str
+    regions: list[str] = Field(min_length=1)
+    profile: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    endpoint_url: str | None = None
+    emulator: Emulator | None = None
+    scope: Scope = Scope()
+    expect: Expectations = Expectations()
+    thresholds: Thresholds = Thresholds()
+    endpoints: list[Endpoint] = []
+    health_urls: list[Name] = []
+    rate_limit: RateLimit | None = None
+    log_groups: list[Name] = []
+    deploy: Deploy = Deploy()
+    notify: Notify = Notify()
+    runbook_url: str | None = None
+    on_call: str | None = None
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    read_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    parallelism: int = Field(default=16, ge=1, le=64)
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not ACCOUNT_ID.match(value):
+            raise ValueError("must be the 12-digit AWS account id, as a string")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        for region in value:
+            if not REGION.match(region):
+                raise ValueError(f"{region!r} is not an AWS region name")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a region twice")
+        return value
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^arn:aws[\w-]*:iam::\d{12}:role/.+", value):
+            raise ValueError("must be an IAM role ARN (arn:aws:iam::123456789012:role/Name)")
+        return value
+
+    @model_validator(mode="after")
+    def _emulator_rules(self) -> Environment:
+        uses_app = any(APP_PLACEHOLDER in url for url in self._urls())
+        if uses_app and self.emulator is None:
+            raise ValueError(f"{APP_PLACEHOLDER} in a URL needs the embedded emulator")
+        if self.emulator is not None and self.endpoint_url is not None:
+            raise ValueError("give either emulator or endpoint_url, not both")
+        return self
+
+    def _urls(self) -> list[str]:
+        urls = [*self.health_urls, *(e.url for e in self.endpoints)]
+        if self.rate_limit is not None:
+            urls.append(self.rate_limit.url)
+        return urls
+
+    @property
+    def emulated(self) -> bool:
+        return self.emulator is not None
+
+    @property
+    def home_region(self) -> str:
+        return self.regions[0]
+
+
+class ReadinessConfig(_Strict):
+    default_environment: str = "local"
+    environments: dict[str, Environment] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> ReadinessConfig:
+        if self.default_environment not in self.environments:
+            known = ", ".join(sorted(self.environments))
+            raise ValueError(
+                f"default_environment {self.default_environment!r} is not defined (known: {known})"
+            )
+        return self
+
+    def environment(self, name: str | None) -> Environment:
+        chosen = name or self.default_environment
+        env = self.environments.get(chosen)
+        if env is None:
+            known = ", ".join(sorted(self.environments))
+            raise ConfigError(f"no environment {chosen!r} (known: {known})")
+        return env.model_copy(update={"name": chosen})
+
+
+def _expand(value: Any, where: str, environ: Mapping[str, str], used: dict[str, str]) -> Any:
+    """Replace ${VAR} from the environment in every string; a missing variable is an error."""
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            var = match.group(1)
+            if var not in environ:
+                raise ConfigError(f"{where}: environment variable {var} is not set")
+            used[var] = environ[var]
+            return environ[var]
+
+        return _VARIABLE.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _expand(v, f"{where}.{k}", environ, used) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, f"{where}.{i}", environ, used) for i, v in enumerate(value)]
+    return value
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def parse_config(
+    text: str, source: str, environ: Mapping[str, str] | None = None
+) -> tuple[ReadinessConfig, dict[str, str]]:
+    """Parse and validate; return the config and the ${VAR} values it used."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    used: dict[str, str] = {}
+    try:
+        expanded = _expand(raw, source, os.environ if environ is None else environ, used)
+    except ConfigError:
+        raise
+    try:
+        config = ReadinessConfig.model_validate(expanded)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _location(first["loc"]) or "(top level)"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "missing":
+            message = "required key is missing"
+        elif first["type"] == "extra_forbidden":
+            message = "unknown key"
+        more = len(exc.errors()) - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise ConfigError(f"{source}: {where}: {message}{tail}") from None
+    return config, used
+
+
+def load_config(
+    path: Path, environ: Mapping[str, str] | None = None
+) -> tuple[ReadinessConfig, dict[str, str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    return parse_config(text, path.name if not path.is_absolute() else str(path), environ)

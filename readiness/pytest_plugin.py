@@ -1,0 +1,348 @@
+"""The core's pytest plugin: the run context, the inventory, and the check fixtures.
+
+On the controller it loads the configuration, starts the embedded emulator, takes the
+snapshot and saves it; workers load that file. Checks get `inventory`, `environment`,
+`thresholds` and, through `@pytest.mark.resources(kind)`, one test per resource.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, final
+
+import pytest
+
+from readiness.aws.access import AwsAccess
+from readiness.config import Environment, Thresholds
+from readiness.context import RunContext, RunOptions, describe
+from readiness.inventory.model import NotEvaluated, Resource, Snapshot
+
+CONTEXT = pytest.StashKey[RunContext]()
+PHASES = ("preflight", "audit", "deploy", "postdeploy")
+WORKER_KEY = "readiness"
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    """A parameter that stands for "nothing to judge" or "could not read"."""
+
+    reason: str
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("readiness-target", "Readiness: target and inventory")
+    group.addoption("--env", default=None, help="environment from readiness.toml (default: local)")
+    group.addoption("--config", default=None, help="configuration file (default: readiness.toml)")
+    group.addoption(
+        "--snapshot", default=None, help="re-evaluate a saved inventory.json with no AWS call"
+    )
+    group.addoption("--window", default="2h", help="post-deploy window: 2h or 24h")
+
+
+def _phases(config: pytest.Config) -> list[str]:
+    words = set(re.findall(r"[A-Za-z_]+", config.option.markexpr or ""))
+    named = [p for p in PHASES if p in words]
+    return named or list(PHASES)
+
+
+def _out_dir(config: pytest.Config) -> Path:
+    given = config.getoption("report_dir", None)
+    if given:
+        return (config.invocation_params.dir / str(given)).resolve()
+    return config.rootpath / "out"
+
+
+def _path(config: pytest.Config, given: str | None, default: str) -> Path:
+    if given:
+        return (config.invocation_params.dir / given).resolve()
+    return config.rootpath / default
+
+
+def _gate(config: pytest.Config) -> bool:
+    try:
+        return bool(config.getini("readiness_gate"))
+    except ValueError:
+        return False
+
+
+def context(config: pytest.Config) -> RunContext | None:
+    return config.stash.get(CONTEXT, None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "resources(kind, where=None): one test per resource of this inventory kind",
+    )
+    config.addinivalue_line(
+        "markers",
+        "expected(field): one test per name the environment's [expect] table lists",
+    )
+    if not _gate(config):
+        return
+    phases = _phases(config)
+    options = RunOptions(
+        config_path=_path(config, config.getoption("config"), "readiness.toml"),
+        env_name=config.getoption("env"),
+        out_dir=_out_dir(config),
+        phases=phases,
+        window=str(config.getoption("window")),
+        snapshot_path=_path(config, config.getoption("snapshot"), "")
+        if config.getoption("snapshot")
+        else None,
+        read_only="deploy" not in phases,
+    )
+    ctx = RunContext(options)
+    config.stash[CONTEXT] = ctx
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        ctx.from_controller(dict(workerinput.get(WORKER_KEY, {})))
+        return
+    config.add_cleanup(ctx.stop)
+    if ctx.load_configuration():
+        ctx.start_emulator()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    ctx = context(session.config)
+    if ctx is None or hasattr(session.config, "workerinput") or ctx.fatal:
+        return
+    try:
+        ctx.connect()
+        if ctx.fatal is None:
+            ctx.take_inventory()
+            ctx.save_inventory()
+    except Exception as exc:  # never a traceback: a problem, and NO-GO
+        ctx.fail(f"could not prepare the run: {type(exc).__name__}: {exc}")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    ctx = context(node.config)
+    if ctx is not None:
+        node.workerinput[WORKER_KEY] = ctx.for_worker()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    ctx = context(config)
+    if ctx is None:
+        return []
+    lines = [f"target: {describe(ctx.target)}"]
+    if ctx.target is not None and ctx.target.emulated:
+        lines.append("target: LOCAL EMULATOR - this run says nothing about a real account")
+    if ctx.fatal:
+        lines.append(f"readiness: cannot run: {ctx.fatal}")
+    return lines
+
+
+# -- parametrisation ----------------------------------------------------------------
+
+
+def _unique(ids: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i in ids:
+        n = seen.get(i, 0)
+        seen[i] = n + 1
+        out.append(i if n == 0 else f"{i}#{n + 1}")
+    return out
+
+
+Where = Callable[[Resource, Environment], bool]
+
+
+def resource_params(
+    ctx: RunContext | None, kind: str, where: Where | None
+) -> tuple[list[Any], list[str]]:
+    if ctx is None or ctx.snapshot is None or ctx.env is None:
+        why = ctx.fatal if ctx is not None and ctx.fatal else "no inventory in this run"
+        return [Placeholder(f"not-evaluated: {why}")], ["unavailable"]
+    snapshot = ctx.snapshot
+    if not snapshot.collected(kind):
+        return [Placeholder(f"not-evaluated: {kind} was not collected in this run")], [
+            "not-collected"
+        ]
+    resources = snapshot.resources(kind)
+    if where is not None:
+        resources = [r for r in resources if where(r, ctx.env)]
+    params: list[Any] = list(resources)
+    ids = [r.label for r in resources]
+    for gap in snapshot.gaps(kind):
+        params.append(Placeholder(f"not-evaluated: {gap.message()}"))
+        ids.append(f"{gap.region}/(unreadable)")
+    if not params:
+        return [Placeholder(f"not-applicable: no {kind} in scope")], ["none"]
+    return params, _unique(ids)
+
+
+def expected_params(ctx: RunContext | None, field: str) -> tuple[list[Any], list[str]]:
+    if ctx is None or ctx.env is None:
+        why = ctx.fatal if ctx is not None and ctx.fatal else "no environment in this run"
+        return [Placeholder(f"not-evaluated: {why}")], ["unavailable"]
+    names = list(getattr(ctx.env.expect, field))
+    if not names:
+        return [Placeholder(f"not-applicable: the environment expects no {field}")], ["none"]
+    return names, _unique(names)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    expected = metafunc.definition.get_closest_marker("expected")
+    if expected is not None and "expected_name" in metafunc.fixturenames:
+        names, ids = expected_params(context(metafunc.config), str(expected.args[0]))
+        metafunc.parametrize("expected_name", names, ids=ids, indirect=True)
+    mark = metafunc.definition.get_closest_marker("resources")
+    if mark is None or "resource" not in metafunc.fixturenames:
+        return
+    ctx = context(metafunc.config)
+    kind = str(mark.args[0])
+    where = mark.kwargs.get("where")
+    try:
+        params, ids = resource_params(ctx, kind, where)
+    except Exception as exc:
+        params, ids = (
+            [Placeholder(f"not-evaluated: selecting {kind} failed: {exc}")],
+            ["unavailable"],
+        )
+    metafunc.parametrize("resource", params, ids=ids, indirect=True)
+
+
+# -- not-evaluated: the data was not there ------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    except NotEvaluated as exc:
+        pytest.skip(f"not-evaluated: {exc}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    except NotEvaluated as exc:
+        pytest.skip(f"not-evaluated: {exc}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    ctx = context(config)
+    if ctx is not None and ctx.fatal and items:
+        config.hook.pytest_deselected(items=list(items))
+        items[:] = []
+
+
+# -- fixtures -----------------------------------------------------------------------
+
+
+def _require(request: pytest.FixtureRequest) -> RunContext:
+    ctx = context(request.config)
+    if ctx is None:
+        pytest.skip("not-evaluated: the readiness gate is not active in this run")
+    if ctx.fatal:
+        pytest.skip(f"not-evaluated: {ctx.fatal}")
+    return ctx
+
+
+@pytest.fixture(scope="session")
+def run_context(request: pytest.FixtureRequest) -> RunContext:
+    return _require(request)
+
+
+@pytest.fixture(scope="session")
+def environment(run_context: RunContext) -> Environment:
+    if run_context.env is None:
+        pytest.skip("not-evaluated: no environment configured")
+    return run_context.env
+
+
+@pytest.fixture(scope="session")
+def thresholds(environment: Environment) -> Thresholds:
+    return environment.thresholds
+
+
+@pytest.fixture(scope="session")
+def inventory(run_context: RunContext) -> Snapshot:
+    if run_context.snapshot is None:
+        pytest.skip("not-evaluated: no inventory was taken")
+    return run_context.snapshot
+
+
+@pytest.fixture
+def resource(request: pytest.FixtureRequest) -> Resource:
+    param = getattr(request, "param", None)
+    if isinstance(param, Placeholder):
+        pytest.skip(param.reason)
+    if not isinstance(param, Resource):
+        pytest.skip("not-evaluated: the check asked for a resource without @pytest.mark.resources")
+    return param
+
+
+@pytest.fixture
+def expected_name(request: pytest.FixtureRequest) -> str:
+    param = getattr(request, "param", None)
+    if isinstance(param, Placeholder):
+        pytest.skip(param.reason)
+    if not isinstance(param, str):
+        pytest.skip("not-evaluated: the check asked for a name without @pytest.mark.expected")
+    return param
+
+
+@pytest.fixture(scope="session")
+def aws(run_context: RunContext) -> AwsAccess:
+    """Live AWS access (guarded read-only unless the run deploys); controller only."""
+    if run_context.access is None:
+        pytest.skip("not-evaluated: no live AWS access in this run (snapshot replay or worker)")
+    return run_context.access
+
+
+# -- what the reports ask -----------------------------------------------------------
+
+
+def pytest_readiness_target(config: pytest.Config) -> dict[str, Any] | None:
+    ctx = context(config)
+    if ctx is None:
+        return None
+    if ctx.target is not None:
+        target = ctx.target.to_json()
+    elif ctx.env is not None:
+        target = {
+            "environment": ctx.env.name,
+            "account": ctx.env.account_id,
+            "regions": list(ctx.env.regions),
+            "emulated": ctx.env.emulated,
+        }
+    else:
+        target = {"environment": ctx.options.env_name or "(default)", "account": "?", "regions": []}
+    target["label"] = describe(ctx.target) if ctx.target else target["environment"]
+    if ctx.options.snapshot_path is not None:
+        target["replayed_from"] = str(ctx.options.snapshot_path)
+    return target
+
+
+def pytest_readiness_problems(config: pytest.Config) -> list[str]:
+    ctx = context(config)
+    return list(ctx.problems) if ctx is not None else []
+
+
+def pytest_readiness_secrets(config: pytest.Config) -> list[str]:
+    ctx = context(config)
+    return list(ctx.secrets) if ctx is not None else []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    ctx = context(session.config)
+    if ctx is None or hasattr(session.config, "workerinput"):
+        return
+    try:
+        ctx.write_ledger()
+    except OSError as exc:  # the ledger is evidence, not part of the verdict
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"readiness: cannot write the API-call ledger: {exc}", red=True)

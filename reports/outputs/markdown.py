@@ -1,0 +1,106 @@
+"""`summary.md`: the verdict for a CI step summary (GitHub's $GITHUB_STEP_SUMMARY)."""
+
+from __future__ import annotations
+
+from reports.outcomes import Outcome
+from reports.summary import RunSummary
+from reports.verdict import Verdict
+from reports.waivers import WaiverState
+
+_ICON = {Verdict.GO: "🟢", Verdict.CONDITIONAL: "🟠", Verdict.NO_GO: "🔴"}
+_COLUMNS = [o.value for o in Outcome]
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").strip() or "—"
+
+
+def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def render(summary: RunSummary) -> str:
+    verdict = summary.decision.verdict
+    t = summary.target
+    out = [
+        f"## {_ICON[verdict]} Readiness: {verdict.label} (exit {verdict.value})",
+        "",
+        f"**Target:** {_cell(summary.target_label)} · account `{t.get('account', '?')}` · "
+        f"regions {', '.join(t.get('regions', [])) or '?'} · phase `{summary.phase}` · "
+        f"{summary.duration_s:.1f} s · {summary.finished:%Y-%m-%d %H:%M} UTC",
+        "",
+    ]
+    if t.get("emulated"):
+        out += ["> ⚠️ Local emulator run: this says nothing about a real AWS account.", ""]
+    for problem in summary.problems:
+        out.append(f"- ❌ **Run problem:** {_cell(problem)}")
+    if summary.problems:
+        out.append("")
+    rows: list[list[object]] = []
+    for key, counts in summary.counts_by("severity").items():
+        rows.append([key, *(counts[c] for c in _COLUMNS), counts["total"]])
+    for key, counts in summary.counts_by("category").items():
+        rows.append([f"_{key}_", *(counts[c] for c in _COLUMNS), counts["total"]])
+    out += _table(["", *_COLUMNS, "total"], rows) + [""]
+    attention = summary.attention()
+    if attention:
+        out += ["### Needs attention", ""]
+        out += _table(
+            ["Severity", "Check", "Resource", "Outcome", "Message", "Remediation"],
+            [
+                [
+                    r.severity.value,
+                    f"`{r.check.id}` {r.check.title}",
+                    r.resource or "(account)",
+                    r.outcome.value,
+                    r.message,
+                    r.check.remediation,
+                ]
+                for r in attention
+            ],
+        ) + [""]
+    accepted = summary.accepted()
+    if accepted:
+        out += ["### Accepted risks", ""]
+        out += _table(
+            ["Check", "Resource", "Severity", "Owner", "Expires", "Days left", "Reason"],
+            [
+                [
+                    f"`{r.check.id}`",
+                    r.resource or "(account)",
+                    r.severity.value,
+                    r.waiver.owner if r.waiver else "",
+                    r.waiver.expires if r.waiver else "",
+                    r.waiver.days_left if r.waiver else "",
+                    r.waiver.reason if r.waiver else "",
+                ]
+                for r in accepted
+            ],
+        ) + [""]
+    for state, title in (
+        (WaiverState.EXPIRED, "Expired waivers (ignored)"),
+        (WaiverState.STALE, "Stale waivers (cover no failure)"),
+    ):
+        rows = [
+            [
+                f"`{w.waiver.check}`",
+                w.waiver.resource or "(any)",
+                w.waiver.owner,
+                w.waiver.expires.isoformat(),
+            ]
+            for w in summary.waivers_in(state)
+        ]
+        if rows:
+            out += [f"### {title}", ""] + _table(["Check", "Resource", "Owner", "Expires"], rows)
+            out.append("")
+    for section in summary.sections:
+        body = section.get("markdown") or section.get("text")
+        if body:
+            out += [f"### {section.get('title', '')}", "", body, ""]
+    if summary.notes:
+        out += ["### Notes", ""] + [f"- {_cell(n)}" for n in summary.notes] + [""]
+    if summary.files:
+        out.append("Reports: " + " · ".join(f"`{p}`" for p in summary.files.values()))
+    return "\n".join(out).rstrip() + "\n"

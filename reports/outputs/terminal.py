@@ -1,0 +1,97 @@
+"""The verdict block printed last in the terminal."""
+
+from __future__ import annotations
+
+import textwrap
+
+from reports.outcomes import Outcome, Severity
+from reports.summary import RunSummary
+from reports.verdict import Verdict
+from reports.waivers import WaiverState
+
+Line = tuple[str, dict[str, bool]]
+_COLOUR = {Verdict.GO: "green", Verdict.CONDITIONAL: "yellow", Verdict.NO_GO: "red"}
+_SHOWN = 25
+
+
+def render(summary: RunSummary, width: int = 100) -> list[Line]:
+    verdict = summary.decision.verdict
+    colour = {_COLOUR[verdict]: True, "bold": True}
+    title = f" READINESS VERDICT: {verdict.label} (exit {verdict.value}) "
+    lines: list[Line] = [(title.center(min(width, 100), "="), colour)]
+    t = summary.target
+    regions = ", ".join(t.get("regions", [])) or "?"
+    endpoint = f" · endpoint {t['endpoint']}" if t.get("endpoint") else ""
+    lines.append(
+        (
+            f"target    {summary.target_label} · account {t.get('account', '?')} · "
+            f"{regions}{endpoint}",
+            {},
+        )
+    )
+    if t.get("emulated"):
+        lines.append(
+            (
+                "          this is the embedded local emulator: it says nothing about "
+                "a real account",
+                {"yellow": True},
+            )
+        )
+    counts = summary.counts()
+    parts = [f"{counts[o.value]} {o.value}" for o in Outcome if counts[o.value]]
+    lines.append(
+        (
+            f"checks    {counts['total']} results in phase {summary.phase}: "
+            f"{' · '.join(parts) or 'none'} · {summary.duration_s:.1f} s",
+            {},
+        )
+    )
+    for severity, c in summary.counts_by("severity").items():
+        ok = c["passed"] + c["not-applicable"]
+        lines.append((f"          {severity:<9} {ok}/{c['total']} ok", {}))
+    for problem in summary.problems:
+        lines.append((f"problem   {problem}", {"red": True}))
+    attention = summary.attention()
+    if attention:
+        lines.append(("needs attention", {"bold": True}))
+    for r in attention[:_SHOWN]:
+        sev_colour = {"red": True} if r.severity is Severity.CRITICAL else {"yellow": True}
+        where = f" [{r.resource}]" if r.resource else ""
+        lines.append(
+            (
+                f"  {r.severity.value.upper():<8} {r.outcome.value:<13} {r.check.id}{where}",
+                sev_colour,
+            )
+        )
+        if r.message:
+            for chunk in textwrap.wrap(r.message.splitlines()[0], width - 8)[:2]:
+                lines.append((f"      {chunk}", {}))
+        if r.check.remediation and r.outcome is Outcome.FAILED:
+            fix = textwrap.shorten(r.check.remediation, width - 10)
+            lines.append((f"      fix: {fix}", {"cyan": True}))
+    if len(attention) > _SHOWN:
+        lines.append((f"  ... and {len(attention) - _SHOWN} more in the report", {}))
+    accepted = summary.accepted()
+    if accepted:
+        lines.append(("accepted risks (waived)", {"bold": True}))
+    for r in accepted[:_SHOWN]:
+        w = r.waiver
+        who = f"{w.owner}, {w.days_left} days left" if w else ""
+        where = f" [{r.resource}]" if r.resource else ""
+        lines.append((f"  {r.severity.value:<8} {r.check.id}{where} ({who})", {}))
+    for state in (WaiverState.EXPIRED, WaiverState.STALE):
+        for status in summary.waivers_in(state):
+            row = status.waiver
+            lines.append(
+                (
+                    f"waiver    {state.value}: {row.check} [{row.resource or '*'}] "
+                    f"owner {row.owner}, expires {row.expires.isoformat()}",
+                    {"yellow": True},
+                )
+            )
+    for note in summary.notes:
+        lines.append((f"note      {note}", {}))
+    if summary.files:
+        lines.append(("reports   " + " · ".join(summary.files.values()), {}))
+    lines.append(("=" * min(width, 100), colour))
+    return lines

@@ -1,0 +1,445 @@
+"""The verdict plugin: polices the checks and folds their outcomes into the exit code.
+
+Active when the ini option `readiness_gate` is true (this project's pyproject sets it
+for `checks/`); the selftests run as an ordinary pytest session. The exit code is set
+by the outermost `pytest_sessionfinish` wrapper, after every other plugin, and
+`verdict.json` says NO-GO from the moment the session starts until it is replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import uuid
+from collections.abc import Generator
+from html import escape
+from pathlib import Path
+from typing import Any, final
+
+import pytest
+
+from reports import hooks
+from reports.files import write_atomic, write_json
+from reports.outcomes import Result
+from reports.outputs import html as html_out
+from reports.outputs import junit as junit_out
+from reports.outputs import markdown as markdown_out
+from reports.outputs import terminal as terminal_out
+from reports.policing import inspect_item, register_markers, tag_of
+from reports.redaction import Redactor, scrub_in_place, secret_values_from_environment
+from reports.selection import partial_reasons, phase_label
+from reports.summary import RunSummary, placeholder
+from reports.tally import HINT, ResultBook, outcome_hint, report_outcome
+from reports.verdict import decide
+from reports.waivers import Waiver, WaiverFileError, WaiverStatus, apply_waivers, load_waivers
+
+PLUGIN_NAME = "readiness-verdict"
+FILES = {
+    "html": "readiness.html",
+    "json": "verdict.json",
+    "junit": "junit.xml",
+    "markdown": "summary.md",
+}
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hooks)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("readiness", "Readiness: verdict and reports")
+    group.addoption(
+        "--report-dir",
+        default=None,
+        help="folder for readiness.html, verdict.json, junit.xml, summary.md (default: out/)",
+    )
+    group.addoption(
+        "--allow-partial",
+        action="store_true",
+        default=False,
+        help="accept a run of part of a phase (-k, --deselect, --lf, node ids) as a verdict",
+    )
+    group.addoption(
+        "--waivers", default=None, help="waiver file (default: waivers.toml in the rootdir)"
+    )
+    parser.addini(
+        "readiness_gate",
+        "turn the run into a go/no-go gate: policed checks, verdict exit code, reports",
+        type="bool",
+        default=False,
+    )
+
+
+def report_dir(config: pytest.Config) -> Path:
+    """The output folder: --report-dir (relative to where pytest was started) or out/."""
+    given = config.getoption("report_dir", None)
+    if given:
+        return (config.invocation_params.dir / str(given)).resolve()
+    return config.rootpath / "out"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    register_markers(config)
+    if config.getini("readiness_gate") and not config.pluginmanager.has_plugin(PLUGIN_NAME):
+        config.pluginmanager.register(VerdictPlugin(config), PLUGIN_NAME)
+
+
+@final
+class VerdictPlugin:
+    """One instance per process; the controller (or the single process) decides."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.controller = not hasattr(config, "workerinput")
+        self.book = ResultBook()
+        self.internal: list[str] = []
+        self.out = report_dir(config)
+        self.run_id = os.environ.get("READINESS_RUN_ID") or uuid.uuid4().hex[:12]
+        self.started = dt.datetime.now(dt.UTC)
+        self.phase = phase_label(config)
+        self.redactor = Redactor(secret_values_from_environment())
+        self.waivers: list[Waiver] = []
+        self.waiver_error: str | None = None
+        self.summary: RunSummary | None = None
+        if self.controller:
+            self._load_waivers()
+            if config.option.htmlpath is None:
+                config.option.htmlpath = str(self.out / FILES["html"])
+                config.option.self_contained_html = True
+
+    # -- set-up -------------------------------------------------------------------------
+
+    def _load_waivers(self) -> None:
+        given = self.config.getoption("waivers", None)
+        path = (
+            (self.config.invocation_params.dir / str(given))
+            if given
+            else self.config.rootpath / "waivers.toml"
+        )
+        try:
+            if given and not path.exists():
+                raise WaiverFileError(f"{path}: waiver file not found")
+            self.waivers = load_waivers(path)
+        except WaiverFileError as exc:
+            self.waiver_error = str(exc)
+
+    def _refresh_redactor(self) -> None:
+        extra: list[str] = []
+        for values in self.config.hook.pytest_readiness_secrets(config=self.config):
+            extra.extend(v for v in values or [] if isinstance(v, str))
+        self.redactor = Redactor(secret_values_from_environment()).add(extra)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if not self.controller:
+            self._guard(self._refresh_redactor)
+            return
+        self.started = dt.datetime.now(dt.UTC)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            write_json(self.out / FILES["json"], placeholder(self.run_id, self.started, self.phase))
+            write_atomic(
+                self.out / FILES["markdown"],
+                "## 🔴 Readiness: NO-GO (exit 2)\n\nThe run did not finish.\n",
+            )
+            for stale in (FILES["junit"], FILES["html"]):
+                (self.out / stale).unlink(missing_ok=True)
+        except OSError as exc:
+            self.internal.append(f"cannot write to the report folder {self.out}: {exc}")
+        self._guard(self._scrub_metadata)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        return [f"readiness: gate on, phase {self.phase}, reports in {self.out}"]
+
+    def _scrub_metadata(self) -> None:
+        try:
+            from pytest_metadata.plugin import metadata_key  # type: ignore[import-untyped]
+        except ImportError:  # pragma: no cover - pytest-html always brings it
+            return
+        metadata = self.config.stash.get(metadata_key, None)
+        if isinstance(metadata, dict):
+            self._refresh_redactor()
+            for key, value in list(metadata.items()):
+                metadata[key] = self.redactor.scrub_obj(value)
+
+    def _guard(self, action: Any) -> None:
+        try:
+            action()
+        except Exception as exc:
+            self.internal.append(f"verdict plugin failed: {type(exc).__name__}: {exc}")
+
+    # -- collection: police every check -------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        report = yield
+        try:
+            if report.passed and report.result:
+                problems = []
+                for node in report.result:
+                    if isinstance(node, pytest.Item):
+                        problems += [f"{node.nodeid}: {p}" for p in inspect_item(node)]
+                if problems:
+                    report.outcome = "failed"
+                    report.longrepr = "checks that break the rules:\n  " + "\n  ".join(problems)
+                    report.result = []
+        except Exception as exc:
+            report.outcome = "failed"
+            report.longrepr = f"verdict plugin failed while policing: {type(exc).__name__}: {exc}"
+            report.result = []
+        return report
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not self.config.pluginmanager.has_plugin("dsession"):
+            self.book.expect([item.nodeid for item in session.items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.book.expect(list(ids))
+
+    # -- running: tag and scrub every report where it is made ---------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        try:
+            if call.when == "call":
+                report.user_properties.append((HINT, outcome_hint(call.excinfo)))
+            self._scrub_report(report)
+        except Exception as exc:
+            self.internal.append(f"verdict plugin failed on a report: {exc}")
+        return report
+
+    def _scrub_report(self, report: pytest.TestReport | pytest.CollectReport) -> None:
+        scrub = self.redactor.scrub
+        if isinstance(report.longrepr, str):
+            report.longrepr = scrub(report.longrepr)
+        elif isinstance(report.longrepr, tuple):
+            path, line, message = report.longrepr
+            report.longrepr = (path, line, scrub(str(message)))
+        elif report.longrepr is not None:
+            scrub_in_place(report.longrepr, scrub)
+        report.sections = [(title, scrub(content)) for title, content in report.sections]
+        if isinstance(report, pytest.TestReport):
+            report.user_properties = [
+                (key, scrub(value) if isinstance(value, str) else value)
+                for key, value in report.user_properties
+            ]
+        extras = getattr(report, "extras", None)
+        if isinstance(extras, list):
+            for extra in extras:
+                if (
+                    isinstance(extra, dict)
+                    and extra.get("format_type") in ("text", "json", "html", "url")
+                    and isinstance(extra.get("content"), str)
+                ):
+                    extra["content"] = scrub(extra["content"])
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not self.controller:
+            return
+        try:
+            self._scrub_report(report)
+            self.book.add(report)
+        except Exception as exc:
+            self.internal.append(f"verdict plugin failed on {report.nodeid}: {exc}")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if not self.controller:
+            return
+        try:
+            self._scrub_report(report)
+            self.book.add_collect_report(report)
+        except Exception as exc:
+            self.internal.append(f"verdict plugin failed on a collect report: {exc}")
+
+    # -- the end: decide, write, print, exit --------------------------------------------
+
+    def _run_problems(
+        self, session: pytest.Session, exitstatus: int
+    ) -> tuple[list[str], list[str]]:
+        problems: list[str] = []
+        notes: list[str] = []
+        for answer in self.config.hook.pytest_readiness_problems(config=self.config):
+            problems.extend(str(p) for p in answer or [])
+        if self.waiver_error:
+            problems.append(self.waiver_error)
+        problems += self.book.collection_errors
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            problems.append("the run was interrupted")
+        elif exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+            problems.append("pytest reported an internal error")
+        elif exitstatus == pytest.ExitCode.USAGE_ERROR:
+            problems.append("pytest reported a usage error")
+        if session.shouldfail:
+            problems.append(f"the run stopped early: {session.shouldfail}")
+        unfinished = self.book.unfinished()
+        if unfinished:
+            shown = ", ".join(unfinished[:3]) + (" ..." if len(unfinished) > 3 else "")
+            problems.append(f"{len(unfinished)} checks did not finish: {shown}")
+        partial = partial_reasons(self.config)
+        if partial and self.config.getoption("allow_partial"):
+            notes += [f"partial run accepted (--allow-partial): {p}" for p in partial]
+        else:
+            problems += [f"partial run (pass --allow-partial to accept): {p}" for p in partial]
+        problems += self._duplicate_ids(self.book.results())
+        problems += self.internal
+        return problems, notes
+
+    @staticmethod
+    def _duplicate_ids(results: list[Result]) -> list[str]:
+        owners: dict[str, set[str]] = {}
+        for r in results:
+            owners.setdefault(r.check.id, set()).add(r.nodeid.split("[", 1)[0])
+        return [
+            f"check id {cid!r} is used by {len(fns)} checks: {', '.join(sorted(fns))}"
+            for cid, fns in sorted(owners.items())
+            if len(fns) > 1
+        ]
+
+    def _target(self) -> dict[str, Any]:
+        target = self.config.hook.pytest_readiness_target(config=self.config)
+        return dict(target) if isinstance(target, dict) else {}
+
+    def _sections(self) -> list[dict[str, str]]:
+        sections: list[dict[str, str]] = []
+        for answer in self.config.hook.pytest_readiness_sections(config=self.config):
+            sections.extend(s for s in answer or [] if isinstance(s, dict))
+        return sections
+
+    def _summarise(self, session: pytest.Session, exitstatus: int) -> RunSummary:
+        self._refresh_redactor()
+        problems, notes = self._run_problems(session, exitstatus)
+        today = dt.datetime.now(dt.UTC).date()
+        results, statuses = apply_waivers(self.book.results(), self.waivers, today)
+        return self._build(results, statuses, problems, notes, today)
+
+    def _build(
+        self,
+        results: list[Result],
+        statuses: list[WaiverStatus],
+        problems: list[str],
+        notes: list[str],
+        today: dt.date,
+    ) -> RunSummary:
+        scrub = self.redactor.scrub
+        problems = [scrub(p) for p in problems]
+        decision = decide(results, problems)
+        return RunSummary(
+            decision=decision,
+            results=results,
+            waivers=statuses,
+            target=self.redactor.scrub_obj(self._safe(self._target, {})),
+            phase=self.phase,
+            run_id=self.run_id,
+            started=self.started,
+            finished=dt.datetime.now(dt.UTC),
+            today=today,
+            problems=problems,
+            notes=[scrub(n) for n in notes],
+            sections=self.redactor.scrub_obj(self._safe(self._sections, [])),
+            files={k: self._display(self.out / v) for k, v in FILES.items()},
+        )
+
+    def _safe(self, getter: Any, default: Any) -> Any:
+        try:
+            return getter()
+        except Exception as exc:
+            self.internal.append(f"a readiness hook failed: {type(exc).__name__}: {exc}")
+            return default
+
+    def _display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.config.invocation_params.dir))
+        except ValueError:
+            return str(path)
+
+    def _fallback(self, why: str) -> RunSummary:
+        today = dt.datetime.now(dt.UTC).date()
+        return self._build(self.book.results(), [], [*self.internal, why], [], today)
+
+    def _write(self, summary: RunSummary) -> None:
+        scrub = self.redactor.scrub
+        write_atomic(self.out / FILES["markdown"], scrub(markdown_out.render(summary)))
+        write_atomic(self.out / FILES["junit"], scrub(junit_out.render(summary)))
+        write_json(self.out / FILES["json"], self.redactor.scrub_obj(summary.to_json()))
+
+    def _print(self, summary: RunSummary) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        width = self.config.get_terminal_writer().fullwidth
+        for text, markup in terminal_out.render(summary, width):
+            reporter.write_line(self.redactor.scrub(text), **markup)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(
+        self, session: pytest.Session, exitstatus: int
+    ) -> Generator[None, None, None]:
+        if not self.controller:
+            return (yield)
+        try:
+            summary = self._summarise(session, exitstatus)
+        except Exception as exc:
+            summary = self._fallback(f"verdict plugin failed: {type(exc).__name__}: {exc}")
+        self.summary = summary
+        write_error = self._try_write(summary)
+        try:
+            yield
+        except Exception as exc:
+            # Another plugin (pytest-html writing its file, say) broke: that is NO-GO.
+            summary = self._fallback(f"a reporting plugin failed: {type(exc).__name__}: {exc}")
+            self.summary = summary
+            write_error = self._try_write(summary)
+        if write_error:
+            summary = self._fallback(write_error)
+            self.summary = summary
+            self._try_write(summary)
+        with contextlib.suppress(Exception):  # best effort: the files hold the verdict
+            self._print(summary)
+        session.exitstatus = summary.decision.exit_code
+        return None
+
+    def _try_write(self, summary: RunSummary) -> str | None:
+        try:
+            self._write(summary)
+        except Exception as exc:
+            return f"cannot write the reports in {self.out}: {type(exc).__name__}: {exc}"
+        return None
+
+    # -- pytest-html ---------------------------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = "Readiness report"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
+    ) -> None:
+        if self.summary is not None:
+            prefix.append(self.redactor.scrub(html_out.render(self.summary)))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(1, "<th>Outcome</th>")
+        cells.insert(2, "<th>Severity</th>")
+        cells.insert(3, "<th>Check</th>")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
+        tag = tag_of(list(getattr(report, "user_properties", []))) or {}
+        check = tag.get("check", {}) if isinstance(tag.get("check"), dict) else {}
+        cells.insert(1, f"<td>{escape(report_outcome(report).value)}</td>")
+        cells.insert(2, f"<td>{escape(str(tag.get('severity', 'critical')))}</td>")
+        cells.insert(3, f"<td>{escape(str(check.get('id', '(unknown)')))}</td>")

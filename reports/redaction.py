@@ -1,0 +1,149 @@
+"""Secrets out of every output: known secret values and secret-shaped text become [REDACTED].
+
+Two nets: the literal values we know are secret (variables named like secrets, the
+credentials in use, anything a plugin registers), and patterns for what a secret looks
+like when we did not know it (AWS keys, tokens, passwords in URLs or key=value pairs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, final
+
+MASK = "[REDACTED]"
+_MIN_SECRET_LEN = 6
+_SECRET_NAME = re.compile(
+    r"secret|token|passw|pwd|credential|private[_-]?key|api[_-]?key|access[_-]?key|"
+    r"auth|webhook|signature|cookie|session",
+    re.IGNORECASE,
+)
+# Keys of JSON data whose string values are dropped whole.
+_SECRET_KEY = re.compile(
+    r"secret|token|passw(?:or)?d$|pwd|api[_-]?key|access[_-]?key|private[_-]?key|credential",
+    re.IGNORECASE,
+)
+_HARMLESS_VALUES = {"true", "false", "none", "null", "yes", "no", "local"}
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Access key ids (long-term and temporary).
+    (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"), MASK),
+    # Credentials inside URLs: scheme://user:password@host
+    (
+        re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"),
+        r"\g<scheme>" + MASK + "@",
+    ),
+    # PEM private keys.
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+        MASK,
+    ),
+    # Bearer / Basic authorisation values.
+    (re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*"), r"\1 " + MASK),
+    # Slack-style incoming webhook paths.
+    (re.compile(r"(hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"), r"\1" + MASK),
+    # key = value, key: value, "key": "value", key=value&... for secret-like keys.
+    (
+        re.compile(
+            r"(?i)(?P<key>[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
+            r"private[_-]?key|credential|signature)[\w.-]*)"
+            r"(?P<sep>[\"']?\s*(?:=|:)\s*[\"']?)(?P<value>[^\s\"',;&<>)}\]]{4,})"
+        ),
+        r"\g<key>\g<sep>" + MASK,
+    ),
+    # A bare 40-character AWS secret access key next to its access key id is caught above;
+    # a lone one is caught by its shape when it has both cases, a digit and a slash or plus.
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[/+])(?=[A-Za-z0-9/+]*[0-9])"
+            r"(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+        ),
+        MASK,
+    ),
+)
+
+
+def secret_values_from_environment(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Values of environment variables whose names say they hold a secret."""
+    env = os.environ if environ is None else environ
+    values = []
+    for name, value in env.items():
+        if _SECRET_NAME.search(name) and _worth_masking(value):
+            values.append(value)
+    return values
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
+
+
+def _worth_masking(value: str) -> bool:
+    value = value.strip()
+    return len(value) >= _MIN_SECRET_LEN and value.lower() not in _HARMLESS_VALUES
+
+
+@final
+class Redactor:
+    """Scrubs text and JSON-like data; cheap to call on every report."""
+
+    __slots__ = ("_literal", "_values")
+
+    def __init__(self, secret_values: Iterable[str] = ()) -> None:
+        values = {v.strip() for v in secret_values if isinstance(v, str) and _worth_masking(v)}
+        # Longest first, so a secret that contains another is masked whole.
+        self._values = tuple(sorted(values, key=len, reverse=True))
+        self._literal = (
+            re.compile("|".join(re.escape(v) for v in self._values)) if self._values else None
+        )
+
+    def add(self, values: Iterable[str]) -> Redactor:
+        """A redactor that also masks these values."""
+        return Redactor([*self._values, *values])
+
+    def scrub(self, text: str) -> str:
+        if not text:
+            return text
+        if self._literal is not None:
+            text = self._literal.sub(MASK, text)
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def scrub_obj(self, obj: Any) -> Any:
+        """Scrub every string in a JSON-like structure; values of secret-named keys go whole."""
+        if isinstance(obj, str):
+            return self.scrub(obj)
+        if isinstance(obj, Mapping):
+            out: dict[Any, Any] = {}
+            for key, value in obj.items():
+                if isinstance(key, str) and _SECRET_KEY.search(key) and isinstance(value, str):
+                    out[key] = MASK
+                else:
+                    out[key] = self.scrub_obj(value)
+            return out
+        if isinstance(obj, list | tuple):
+            return [self.scrub_obj(item) for item in obj]
+        return obj
+
+
+def scrub_in_place(obj: Any, scrub: Callable[[str], str], depth: int = 0) -> Any:
+    """Scrub every string inside a tree of dataclasses, lists and tuples (pytest's
+    failure representations), keeping its structure so pytest can still render it."""
+    if depth > 12:
+        return obj
+    if isinstance(obj, str):
+        return scrub(obj)
+    if isinstance(obj, list):
+        obj[:] = [scrub_in_place(item, scrub, depth + 1) for item in obj]
+        return obj
+    if isinstance(obj, tuple):
+        return tuple(scrub_in_place(item, scrub, depth + 1) for item in obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for field in dataclasses.fields(obj):
+            value = getattr(obj, field.name)
+            cleaned = scrub_in_place(value, scrub, depth + 1)
+            if cleaned is not value:
+                object.__setattr__(obj, field.name, cleaned)
+    return obj

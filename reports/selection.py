@@ -1,0 +1,68 @@
+"""What part of the suite a run selects: its phase, and whether it is partial."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reports.outcomes import PHASES
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPERATORS = {"and", "or", "not"}
+
+
+def phases_selected(config: pytest.Config) -> list[str]:
+    """Phase markers named in `-m`; all phases when `-m` names none."""
+    words = set(_WORD.findall(config.option.markexpr or ""))
+    named = [p for p in PHASES if p in words]
+    return named or list(PHASES)
+
+
+def phase_label(config: pytest.Config) -> str:
+    named = phases_selected(config)
+    return "+".join(named) if len(named) < len(PHASES) else "all"
+
+
+def _allowed_dirs(config: pytest.Config) -> set[Path]:
+    allowed: set[Path] = set()
+    for entry in config.getini("testpaths") or []:
+        root = (config.rootpath / str(entry)).resolve()
+        allowed.add(root)
+        if root.is_dir():
+            allowed.update(p.resolve() for p in root.iterdir() if p.is_dir())
+    allowed.add(config.rootpath.resolve())
+    return allowed
+
+
+def partial_reasons(config: pytest.Config) -> list[str]:
+    """Options that run a subset of the selected phases (and so can fake a GO)."""
+    option = config.option
+    reasons: list[str] = []
+    if option.keyword:
+        reasons.append(f"-k {option.keyword!r} selects a subset")
+    if getattr(option, "deselect", None):
+        reasons.append("--deselect removes checks")
+    if getattr(option, "lf", False):
+        reasons.append("--lf reruns only the last failures")
+    if getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False):
+        reasons.append("--stepwise stops at the first failure")
+    if getattr(option, "ignore", None) or getattr(option, "ignore_glob", None):
+        reasons.append("--ignore removes checks")
+    words = set(_WORD.findall(option.markexpr or ""))
+    extra = sorted(words - set(PHASES) - _OPERATORS)
+    if extra or "not" in words:
+        reasons.append(f"-m {option.markexpr!r} selects by more than the phase")
+    allowed = _allowed_dirs(config)
+    invocation = config.invocation_params.dir
+    for arg in config.args:
+        if "::" in arg:
+            reasons.append(f"node id {arg!r} selects single checks")
+            continue
+        path = (invocation / arg).resolve()
+        if path.is_file():
+            reasons.append(f"file {arg!r} selects part of the suite")
+        elif path.is_dir() and path not in allowed:
+            reasons.append(f"folder {arg!r} selects part of a phase")
+    return reasons
