@@ -65,12 +65,16 @@ class Expectations(_Strict):
     budgets: list[Name] = []
     canaries: list[Name] = []
     alarms: list[Name] = []
+    ttl: dict[str, str] = {}
+    """Tables that must expire items, with their TTL attribute."""
 
 
 class Scope(_Strict):
     """Judge only resources that carry all these tags (empty: every resource)."""
 
     tags: dict[str, str] = {}
+    cost_allocation_tags: list[Name] = []
+    """Tag keys every resource in scope must carry for cost allocation."""
 
 
 class Emulator(_Strict):

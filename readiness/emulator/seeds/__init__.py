@@ -8,6 +8,8 @@ warning-level ones in `demo-risky`, critical ones in `demo-broken`.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, final
@@ -55,11 +57,17 @@ def apply_seed(name: str, endpoint: str, app_url: str) -> dict[str, int]:
     stack = Stack(variant=name, control=EmulatorControl(endpoint), app_url=app_url)
     if name == "empty":
         return {}
-    for seed_area in AREAS:
+    for seed_area in areas():
         seed_area(stack)
     return stack.made
 
 
-from readiness.emulator.seeds import core  # noqa: E402
-
-AREAS: tuple[Callable[[Stack], None], ...] = (core.seed,)
+def areas() -> tuple[Callable[[Stack], None], ...]:
+    """Every area module here with a `seed(stack)`, in the order of their `ORDER`."""
+    modules = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "seed"):
+            modules.append(module)
+    modules.sort(key=lambda m: (getattr(m, "ORDER", 50), m.__name__))
+    return tuple(m.seed for m in modules)

@@ -10,6 +10,8 @@ import json
 
 from readiness.emulator.seeds import Stack
 
+ORDER = 10
+
 CLUSTER = "prod-cluster"
 QUEUES = ("prod-jobs", "prod-notifications")
 TABLES = ("prod-sessions", "prod-orders")
