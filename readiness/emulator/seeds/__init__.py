@@ -19,6 +19,18 @@ from readiness.emulator.control import EmulatorControl
 SEEDS = ("demo", "demo-risky", "demo-broken", "empty")
 REGIONS = ("us-east-1", "us-west-2")
 HOME = REGIONS[0]
+ACCOUNT = "123456789012"
+
+# Names shared by every area (see docs/demo-stack.md).
+TAGS = {"Environment": "production", "Owner": "platform", "CostCenter": "prod-42"}
+VPC_NAME = "prod-vpc"
+PRIVATE_SUBNETS = ("prod-private-a", "prod-private-b")  # Name tags, us-east-1a and us-east-1b
+ALERTS_TOPIC_ARN = f"arn:aws:sns:{HOME}:{ACCOUNT}:prod-alerts"
+
+
+def tag_list(extra: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """TAGS as AWS's [{"Key": ..., "Value": ...}] list."""
+    return [{"Key": k, "Value": v} for k, v in {**TAGS, **(extra or {})}.items()]
 
 
 @final
