@@ -20,7 +20,7 @@ from readiness.config import (
     ReadinessConfig,
     load_config,
 )
-from readiness.emulator.process import EmulatorError, EmulatorProcess
+from readiness.emulator.process import AttachedEmulator, EmulatorError, EmulatorProcess
 from readiness.files import write_json
 from readiness.inventory.collectors import ALL as ALL_COLLECTORS
 from readiness.inventory.model import Snapshot, SnapshotError, Target
@@ -50,7 +50,7 @@ class RunContext:
     target: Target | None = None
     snapshot: Snapshot | None = None
     access: AwsAccess | None = None
-    emulator: EmulatorProcess | None = None
+    emulator: EmulatorProcess | AttachedEmulator | None = None
     problems: list[str] = field(default_factory=list)
     fatal: str | None = None
     secrets: list[str] = field(default_factory=list)
@@ -100,6 +100,10 @@ class RunContext:
         env = self.env
         if env is None or env.emulator is None or self.options.snapshot_path is not None:
             return
+        attached = AttachedEmulator.from_environment()
+        if attached is not None:
+            self.emulator = attached
+            return
         try:
             self.emulator = EmulatorProcess.start(env.emulator.seed, log_dir=log_dir)
         except EmulatorError as exc:
@@ -118,7 +122,7 @@ class RunContext:
             regions=tuple(env.regions),
             endpoint=endpoint,
             emulated=env.emulated,
-            seed=env.emulator.seed if env.emulator else None,
+            seed=self.emulator.seed if self.emulator else None,
             app_url=self.emulator.app_url if self.emulator else None,
         )
         if env.emulated and env.account_id != EMULATOR_ACCOUNT:

@@ -12,9 +12,39 @@ import time
 from pathlib import Path
 from typing import IO, Any, final
 
+ATTACH_ENDPOINT = "READINESS_EMULATOR_ENDPOINT"
+ATTACH_APP_URL = "READINESS_EMULATOR_APP_URL"
+ATTACH_SEED = "READINESS_EMULATOR_SEED"
+
 
 class EmulatorError(Exception):
     """The emulator did not start."""
+
+
+@final
+class AttachedEmulator:
+    """An emulator some other process runs (a go-live or deploy stage shares one).
+
+    Named by READINESS_EMULATOR_ENDPOINT (and _APP_URL, _SEED); stopping it is a no-op.
+    """
+
+    __slots__ = ("app_url", "endpoint", "seed")
+
+    def __init__(self, endpoint: str, app_url: str, seed: str) -> None:
+        self.endpoint = endpoint
+        self.app_url = app_url
+        self.seed = seed
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> AttachedEmulator | None:
+        env = dict(os.environ) if environ is None else environ
+        endpoint = env.get(ATTACH_ENDPOINT)
+        if not endpoint:
+            return None
+        return cls(endpoint, env.get(ATTACH_APP_URL, ""), env.get(ATTACH_SEED, "attached"))
+
+    def stop(self) -> None:
+        """Not ours to stop."""
 
 
 @final
@@ -116,6 +146,14 @@ class EmulatorProcess:
     def stop(self) -> None:
         self._terminate(self.process)
         self._log.close()
+
+    def attach_environment(self) -> dict[str, str]:
+        """Variables that make a child pytest session use this emulator."""
+        return {
+            ATTACH_ENDPOINT: self.endpoint,
+            ATTACH_APP_URL: self.app_url,
+            ATTACH_SEED: self.seed,
+        }
 
     def __enter__(self) -> EmulatorProcess:
         return self
