@@ -60,7 +60,9 @@ def judge(process_code: int, verdict_file: Path, run_id: str) -> GateResult:
 
 
 def pytest_command(phase: str, env: str | None, report_dir: Path, extra: list[str]) -> list[str]:
-    command = [sys.executable, "-m", "pytest", "-m", phase, "--report-dir", str(report_dir)]
+    # `--opt=value`: pytest picks the rootdir before it knows plugin options, and would
+    # take a separate, existing path for a test path.
+    command = [sys.executable, "-m", "pytest", "-m", phase, f"--report-dir={report_dir}"]
     if env:
         command += ["--env", env]
     return command + extra

@@ -1,1 +1,93 @@
-"""Shared fixtures of the selftests."""
+"""Shared fixtures of the selftests: the repository, a running emulator, a way to run
+the real suite in a child process and find what it left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from readiness.emulator import EmulatorProcess
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    out: Path
+
+    def json(self, name: str) -> Any:
+        return json.loads((self.out / name).read_text())
+
+    @property
+    def verdict(self) -> dict[str, Any]:
+        return dict(self.json("verdict.json"))
+
+
+def run_suite(
+    args: list[str],
+    out: Path,
+    *,
+    attach: EmulatorProcess | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,
+) -> SuiteRun:
+    """Run the project's own pytest (the gate) in a child process, from the repo root."""
+    child_env = dict(os.environ)
+    child_env.pop("PYTEST_XDIST_WORKER", None)
+    child_env.pop("PYTEST_ADDOPTS", None)
+    if attach is not None:
+        child_env.update(attach.attach_environment())
+    child_env.update(env or {})
+    # Path options take the `--opt=value` form: pytest picks the rootdir before it knows
+    # plugin options, and a separate existing path would be taken for a test path.
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--report-dir={out}"]
+    completed = subprocess.run(
+        command + args,
+        cwd=REPO,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return SuiteRun(completed.returncode, completed.stdout, completed.stderr, out)
+
+
+def processes_marked(mark: str) -> list[int]:
+    """Live processes whose environment carries READINESS_TEST_MARK=mark."""
+    found = []
+    needle = f"READINESS_TEST_MARK={mark}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes():
+                state = (entry / "stat").read_text().split(")")[-1].split()[0]
+                if state != "Z":
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture
+def test_mark() -> str:
+    return uuid.uuid4().hex
+
+
+@pytest.fixture(scope="module")
+def demo_emulator() -> Iterator[EmulatorProcess]:
+    with EmulatorProcess.start("demo") as emulator:
+        yield emulator
