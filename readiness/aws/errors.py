@@ -74,11 +74,12 @@ class FailureKind(StrEnum):
 class FetchError(Exception):
     """A read that could not be made; the checks that needed it are not-evaluated."""
 
-    def __init__(self, kind: FailureKind, operation: str, detail: str) -> None:
+    def __init__(self, kind: FailureKind, operation: str, detail: str, code: str = "") -> None:
         super().__init__(f"{operation}: {kind.value}: {detail}")
         self.kind = kind
         self.operation = operation
         self.detail = detail
+        self.code = code  # the AWS error code, when AWS answered with one
 
 
 def error_code(exc: BaseException) -> str:
@@ -107,7 +108,7 @@ def classify(exc: BaseException, operation: str) -> FetchError:
             kind = FailureKind.UNSUPPORTED
         else:
             kind = FailureKind.FAILED
-        return FetchError(kind, operation, f"{code or status}: {message}".strip(": "))
+        return FetchError(kind, operation, f"{code or status}: {message}".strip(": "), code)
     if isinstance(exc, NoCredentialsError | NoRegionError):
         return FetchError(FailureKind.CREDENTIALS, operation, str(exc))
     if isinstance(

@@ -85,21 +85,30 @@ class Fetcher:
     def pages(
         self, service: str, region: str, operation: str, result_key: str, **params: Any
     ) -> list[Any]:
-        """Every item under `result_key` across all pages."""
+        """Every item under `result_key` across all pages.
 
-        def produce() -> list[Any]:
-            items: list[Any] = []
+        The pages themselves are memoised, so callers that read different keys of the
+        same request (MetricAlarms and CompositeAlarms, say) share one set of calls.
+        """
+        items: list[Any] = []
+        for page in self.all_pages(service, region, operation, **params):
+            items.extend(page.get(result_key, []))
+        return items
+
+    def all_pages(
+        self, service: str, region: str, operation: str, **params: Any
+    ) -> list[dict[str, Any]]:
+        """Every page of a paginated read, JSON-normalised."""
+
+        def produce() -> list[dict[str, Any]]:
             try:
                 client = self.access.client(service, region)
                 if client.can_paginate(operation):
-                    for page in client.get_paginator(operation).paginate(**params):
-                        items.extend(to_jsonable(page.get(result_key, [])))
-                else:
-                    answer = getattr(client, operation)(**params)
-                    items.extend(to_jsonable(answer.get(result_key, [])))
+                    pages = client.get_paginator(operation).paginate(**params)
+                    return [to_jsonable(page) for page in pages]
+                return [to_jsonable(getattr(client, operation)(**params))]
             except Exception as exc:
                 raise classify(exc, f"{service}:{operation}") from None
-            return items
 
         return self._once(  # type: ignore[no-any-return]
             self._key("pages", service, region, operation, params), produce
