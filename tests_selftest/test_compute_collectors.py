@@ -39,6 +39,18 @@ class FakeFetch:
     def pages(self, service: str, region: str, operation: str, key: str, **params: Any) -> Any:
         return self.call(service, region, operation, **params)
 
+    def all_pages(self, service: str, region: str, operation: str, **params: Any) -> Any:
+        """Follows NextToken the way botocore's paginators do."""
+        pages, token = [], None
+        while True:
+            page = self.call(
+                service, region, operation, **params, **({"NextToken": token} if token else {})
+            )
+            pages.append(page)
+            token = page.get("NextToken")
+            if not token:
+                return pages
+
     def count(self, operation: str) -> int:
         return sum(1 for op, _ in self.asked if op == operation)
 
@@ -66,7 +78,7 @@ def client_error(code: str, status: int) -> FetchError:
 # -- alarms -------------------------------------------------------------------------------
 
 
-def test_alarm_pages_are_followed_and_composites_kept() -> None:
+def test_alarms_of_every_page_are_kept_with_their_kind() -> None:
     pages = {
         None: {"MetricAlarms": [{"AlarmName": "m1"}], "NextToken": "t1"},
         "t1": {"CompositeAlarms": [{"AlarmName": "c1", "AlarmRule": 'ALARM("m1")'}]},

@@ -26,21 +26,14 @@ Metric = tuple[str, str, dict[str, str]]
 
 
 def describe_all_alarms(ctx: CollectContext, region: str) -> list[dict[str, Any]]:
-    """Both alarm lists come in the same pages, so the pages are walked by hand."""
+    """Metric and composite alarms arrive in the same pages of one request."""
     alarms: list[dict[str, Any]] = []
-    token: str | None = None
-    seen: set[str] = set()
-    while True:
-        params: dict[str, Any] = {"AlarmTypes": ALARM_TYPES}
-        if token:
-            params["NextToken"] = token
-        page = ctx.fetch.call("cloudwatch", region, "describe_alarms", **params)
+    for page in ctx.fetch.all_pages(
+        "cloudwatch", region, "describe_alarms", AlarmTypes=ALARM_TYPES
+    ):
         for key, kind in _KINDS:
             alarms.extend({**alarm, "AlarmKind": kind} for alarm in page.get(key) or [])
-        token = page.get("NextToken")
-        if not token or token in seen:
-            return alarms
-        seen.add(token)
+    return alarms
 
 
 @collector(KIND, phases=("audit", "postdeploy"))

@@ -32,8 +32,7 @@ def without_secrets(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _not_configured(exc: FetchError) -> bool:
-    # FetchError details begin with AWS's error code (readiness.aws.errors.classify).
-    return exc.detail.startswith("ResourceNotFoundException")
+    return exc.code == "ResourceNotFoundException"
 
 
 @collector("lambda.functions", phases=("audit", "postdeploy"))
