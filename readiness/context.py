@@ -105,7 +105,9 @@ class RunContext:
             self.emulator = attached
             return
         try:
-            self.emulator = EmulatorProcess.start(env.emulator.seed, log_dir=log_dir)
+            self.emulator = EmulatorProcess.start(
+                env.emulator.seed, log_dir=log_dir, regions=tuple(env.regions)
+            )
         except EmulatorError as exc:
             self.fail(f"the embedded emulator did not start: {exc}")
 

@@ -17,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
     serve.add_argument("--app-port", type=int, default=0, help="port of the demo application")
     serve.add_argument("--watch-stdin", action="store_true", help="stop when standard input closes")
+    serve.add_argument(
+        "--regions", default="", help="comma-separated regions to serve beyond the demo's two"
+    )
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the emulator only listens on loopback")
@@ -28,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         app_port=args.app_port,
         watch_stdin=args.watch_stdin,
+        regions=tuple(r for r in args.regions.split(",") if r),
     )
 
 

@@ -61,8 +61,15 @@ class EmulatorProcess:
 
     @classmethod
     def start(
-        cls, seed: str, *, timeout_s: float = 90.0, log_dir: Path | None = None
+        cls,
+        seed: str,
+        *,
+        timeout_s: float = 90.0,
+        log_dir: Path | None = None,
+        regions: tuple[str, ...] = (),
     ) -> EmulatorProcess:
+        """Start the emulator, seeded, and wait until it serves; `regions` beyond the
+        demo's two are the ones whose EC2 offerings it must load."""
         log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
             "w+", prefix="readiness-emulator-", suffix=".log", dir=log_dir, delete=True
         )
@@ -79,6 +86,8 @@ class EmulatorProcess:
                 "--port",
                 "0",
                 "--watch-stdin",
+                "--regions",
+                ",".join(regions),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -19,6 +19,26 @@ from readiness.emulator.app import DemoApp
 from readiness.emulator.control import EMULATOR_ACCOUNT
 from readiness.emulator.registry import Registry
 
+# moto loads EC2 instance-type offerings for every region when EC2 is first imported
+# (ECS, RDS and ELBv2 import it too): about a second of JSON this emulator never serves.
+OFFERINGS = "instance_type_offerings"
+
+
+def serve_only_regions(regions: frozenset[str]) -> None:
+    """Load moto's per-region EC2 offerings only for these regions (before moto.ec2)."""
+    import moto.utilities.utils as moto_utils
+
+    load = moto_utils.load_resource
+
+    def load_resource(resource: str) -> Any:
+        if OFFERINGS in resource:
+            region = resource.rsplit("/", 1)[-1].split(".", 1)[0]
+            if region not in regions:
+                return []
+        return load(resource)
+
+    moto_utils.load_resource = load_resource
+
 
 def build_registry() -> Registry:
     from readiness.emulator.extensions import ALL
@@ -35,6 +55,7 @@ def serve(
     port: int = 0,
     app_port: int = 0,
     watch_stdin: bool = False,
+    regions: tuple[str, ...] = (),
 ) -> int:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.moto_server.werkzeug_app import (
@@ -44,9 +65,10 @@ def serve(
     )
     from werkzeug.serving import make_server
 
-    from readiness.emulator.seeds import apply_seed
+    from readiness.emulator.seeds import REGIONS, apply_seed
 
     started = time.perf_counter()
+    serve_only_regions(frozenset([*REGIONS, *regions]))
     registry = build_registry()
     moto_app = DomainDispatcherApplication(create_backend_app)
     server = make_server(
