@@ -53,10 +53,12 @@ ENVIRONMENTS = ("local", "local-risky", "local-broken")
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[GateResult, Path]]:
+    # TempPathFactory is not thread-safe: make every folder before the threads start.
+    outs = {env: tmp_path_factory.mktemp(env) for env in ENVIRONMENTS}
+
     def run(env: str) -> tuple[GateResult, Path]:
-        out = tmp_path_factory.mktemp(env)
         extra = [*CHECK_FILES, "--allow-partial", "-p", "no:cacheprovider", "-q"]
-        return run_phase("audit", env, out, extra, cwd=ROOT), out
+        return run_phase("audit", env, outs[env], extra, cwd=ROOT), outs[env]
 
     with ThreadPoolExecutor(max_workers=len(ENVIRONMENTS)) as pool:
         return dict(zip(ENVIRONMENTS, pool.map(run, ENVIRONMENTS), strict=True))
