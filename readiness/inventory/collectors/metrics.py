@@ -12,7 +12,7 @@ so `resource.need("Invocations")` makes only that check not-evaluated.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from readiness.inventory.collect import CollectContext, Found, collector
@@ -85,13 +85,13 @@ def lambda_window_metrics(ctx: CollectContext, region: str) -> Iterable[Found]:
                 "WindowHours": ctx.window_hours,
             },
         )
+
+        def series(metric: str) -> Callable[[], list[dict[str, Any]]]:
+            dimensions = {"FunctionName": name}
+            return lambda: window_series(ctx, region, "AWS/Lambda", metric, dimensions, ("Sum",))
+
         for metric in ("Invocations", "Errors"):
-            found.enrich(
-                metric,
-                lambda metric=metric: window_series(
-                    ctx, region, "AWS/Lambda", metric, {"FunctionName": name}, ("Sum",)
-                ),
-            )
+            found.enrich(metric, series(metric))
         return found
 
     return ctx.each(listed, read)
