@@ -109,6 +109,20 @@ def _field(finding: dict[str, Any], name: str) -> Any:
     raise KeyError(name)
 
 
+FIELDS = ("severity", "createdAt", "updatedAt", "type", "service.archived")
+_EQUALITY = ("eq", "equals", "neq", "notEquals")
+
+
+def validate(criteria: dict[str, Any]) -> None:
+    """Refuse what this emulator cannot judge, rather than ignore it."""
+    for name, condition in criteria.items():
+        if name not in FIELDS:
+            raise KeyError(name)
+        for op in condition or {}:
+            if op not in _NUMERIC and op not in _EQUALITY:
+                raise KeyError(op)
+
+
 def _matches(finding: dict[str, Any], criteria: dict[str, Any]) -> bool:
     for name, condition in criteria.items():
         value = _field(finding, name)
@@ -151,6 +165,7 @@ def install(registry: Registry) -> None:
         body = request.get_json(force=True, silent=True) or {}
         criteria = (body.get("findingCriteria") or {}).get("criterion") or {}
         try:
+            validate(criteria)
             chosen = [f for f in findings if _matches(f, criteria)]
         except (KeyError, TypeError, ValueError) as exc:
             return error_response(

@@ -85,11 +85,12 @@ def _page(items: list[Any], body: dict[str, Any]) -> tuple[list[Any], str | None
     token = body.get("NextToken")
     start = 0
     if token is not None:
-        if not re.fullmatch(r"\d+", str(token)) or int(token) > len(items):
+        match = re.fullmatch(r"next-(\d+)", str(token))
+        if match is None or int(match.group(1)) > len(items):
             return error_response("ValidationException", "The NextToken is not valid")
-        start = int(token)
+        start = int(match.group(1))
     end = start + size
-    return items[start:end], (str(end) if end < len(items) else None)
+    return items[start:end], (f"next-{end}" if end < len(items) else None)
 
 
 def install(registry: Registry) -> None:
