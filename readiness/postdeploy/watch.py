@@ -292,7 +292,7 @@ class Watch:
     def exit_code(self) -> int:
         if any(r.action is Action.ROLLBACK for r in self.rounds) or not self.rounds:
             return NO_GO
-        if self.rounds[-1].action is Action.INTERRUPTED:
+        if self._stop.is_set():  # the watch did not run its course: nothing says it is fine
             return NO_GO
         return 1 if self.state is Action.PREPARED else 0
 
