@@ -151,3 +151,23 @@ def test_the_watch_is_bounded_and_keeps_watching_through_a_warning(tmp_path: Pat
     assert seen == [1, 2, 3]
     assert [r.action for r in watch.rounds] == [Action.CONTINUE, Action.PREPARED, Action.PREPARED]
     assert (tmp_path / "watch.md").read_text().count("| rollback prepared |") == 2
+
+
+def test_a_round_that_cannot_run_prepares_the_rollback_and_the_watch_goes_on(
+    tmp_path: Path,
+) -> None:
+    calls: list[int] = []
+
+    def run_round(number: int, report_dir: Path) -> RoundResult:
+        calls.append(number)
+        if number == 1:
+            raise OSError("no such file: pytest")
+        return _result(0, [])
+
+    watch = Watch(WatchOptions("prod", tmp_path, 0.01, 0.01, ("true",)), run_round, None)
+    assert watch.run() == 0
+    assert calls == [1, 2]
+    first = watch.rounds[0]
+    assert first.action is Action.PREPARED
+    assert "OSError: no such file: pytest" in first.failures[0]
+    assert watch.rounds[1].action is Action.CONTINUE

@@ -222,6 +222,10 @@ class Watch:
         except KeyboardInterrupt:
             self._stop.set()
             result = RoundResult(NO_GO, None, "interrupted", folder)
+        except Exception as exc:  # the round could not run: blind, so prepare, never pass
+            result = RoundResult(
+                NO_GO, None, f"the round failed: {type(exc).__name__}: {exc}", folder
+            )
         record.finished = _now()
         record.exit_code = result.exit_code
         record.verdict = str((result.verdict or {}).get("verdict_label", "NO-GO"))

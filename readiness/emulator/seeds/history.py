@@ -4,8 +4,9 @@ Runs after every other area (ORDER 90) and makes only what they did not: the can
 `prod-api-health` and `prod-web-health` and the log groups `/ecs/prod-api` and
 `/ecs/prod-worker` are created when absent (looked up first); a GuardDuty detector and
 Security Hub in each region only when no region has one (otherwise another area manages
-them, and a region without one is that area's planted defect). Then, in us-east-1, with timestamps over the last 24 hours
-(5-minute points for the last 2 hours, hourly points before):
+them, and a region without one is that area's planted defect). Then, in us-east-1,
+with timestamps over the last 24 hours (5-minute points for the last 2 hours, hourly
+points before):
 - `CloudWatchSynthetics/SuccessPercent` per canary, and the canaries' runs;
 - `AWS/Lambda` Invocations and Errors per function;
 - a few application log lines in each log group.
