@@ -314,9 +314,12 @@ def _flow_logs(stack: Stack, region: str) -> None:
         role = _role(stack, FLOW_LOG_ROLE, "vpc-flow-logs.amazonaws.com")
     ec2 = stack.client("ec2", region)
     vpcs = ec2.describe_vpcs()["Vpcs"]
-    for vpc in vpcs:
-        if vpc.get("IsDefault"):
-            ec2.create_tags(Resources=[vpc["VpcId"]], Tags=tag_list({"Name": "default"}))
+    # What AWS makes by itself (default VPCs, default security groups) is tagged too.
+    defaults = [v["VpcId"] for v in vpcs if v.get("IsDefault")]
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])
+    defaults += [g["GroupId"] for g in groups["SecurityGroups"]]
+    if defaults:
+        ec2.create_tags(Resources=defaults, Tags=tag_list({"Name": "default"}))
     ec2.create_flow_logs(
         ResourceIds=[v["VpcId"] for v in vpcs],
         ResourceType="VPC",

@@ -52,9 +52,9 @@ def users(ctx: CollectContext, region: str) -> Iterable[Found]:
 
     def describe(user: dict[str, Any]) -> Found:
         name = str(user["UserName"])
-        found = Found(id=name, arn=user.get("Arn"), data=dict(user), tags=None)
-        if "Tags" in user:
-            found.tags = tag_dict(user.get("Tags"))
+        # ListUsers leaves tags out: unknown (None), so a tag scope never drops a user.
+        tags = tag_dict(user["Tags"]) if "Tags" in user else None
+        found = Found(id=name, arn=user.get("Arn"), data=dict(user), tags=tags)
         found.enrich(
             "AccessKeys",
             lambda: ctx.fetch.pages(
