@@ -119,9 +119,23 @@ def report_dir(config: pytest.Config) -> Path:
 # -- fixtures ----------------------------------------------------------------------------
 
 
+def _critical(item: pytest.Item) -> bool:
+    """The closest severity marker; a warning (CONDITIONAL) does not roll back."""
+    for mark in item.iter_markers():
+        if mark.name in ("critical", "warning"):
+            return mark.name == "critical"
+    return True
+
+
+def _deploy_items(session: pytest.Session) -> list[pytest.Item]:
+    return [
+        i for i in session.items if i.get_closest_marker("deploy") is not None and _critical(i)
+    ]
+
+
 def _succeeded(session: pytest.Session) -> tuple[bool, str]:
     outcomes = session.config.stash[OUTCOMES]
-    deploy_items = [i for i in session.items if i.get_closest_marker("deploy") is not None]
+    deploy_items = _deploy_items(session)
     missing = [i.nodeid for i in deploy_items if i.nodeid not in outcomes]
     failed = [nodeid for nodeid, ok in outcomes.items() if not ok]
     if failed:
@@ -212,10 +226,11 @@ def pytest_runtest_makereport(
     if item.get_closest_marker("deploy") is None:
         return report
     outcomes = item.config.stash[OUTCOMES]
-    if report.when == "call" or (report.when == "setup" and not report.passed):
-        outcomes[item.nodeid] = _ok(report)
-    elif report.when == "teardown" and report.failed:
-        outcomes[item.nodeid] = False
+    if _critical(item):
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            outcomes[item.nodeid] = _ok(report)
+        elif report.when == "teardown" and report.failed:
+            outcomes[item.nodeid] = False
     deploy = item.config.stash.get(DEPLOYMENT, None)
     if deploy is not None and report.when == "call":
         item.user_properties.append(("deploy_timings", json.dumps(deploy.timing_rows())))

@@ -67,13 +67,35 @@ class Completed:
                     severity=str(diag.get("severity", message.get("@level", "error"))),
                     summary=str(diag.get("summary", message.get("@message", ""))),
                     detail=str(diag.get("detail", "")),
-                    address=str(diag.get("address", "")),
+                    address=_address(diag),
                 )
             )
         return out
 
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "error"]
+
+
+_BLOCK = re.compile(r'^(resource|data|module)\s+"([^"]+)"(?:\s+"([^"]+)")?')
+
+
+def _address(diag: dict[str, Any]) -> str:
+    """The diagnostic's resource address, or the block and file:line it points at."""
+    if diag.get("address"):
+        return str(diag["address"])
+    context = str((diag.get("snippet") or {}).get("context") or "")
+    match = _BLOCK.match(context)
+    where = ""
+    span = diag.get("range") or {}
+    if span.get("filename"):
+        where = f"{span['filename']}:{(span.get('start') or {}).get('line', '?')}"
+    if match is None:
+        return where
+    kind, first, second = match.groups()
+    block = {"resource": f"{first}.{second}", "data": f"data.{first}.{second}"}.get(
+        kind, f"module.{first}"
+    )
+    return f"{block} ({where})" if where else block
 
 
 def find_binary(name: str = "terraform") -> str:
