@@ -348,3 +348,35 @@ def test_clean_deploy_is_go_with_the_time_table_and_a_second_changes_nothing(
     assert second["terraform"]["plan"]["add"] == 0 and second["terraform"]["plan"]["destroy"] == 0
     assert second["terraform"]["serial_before"] == first["terraform"]["serial_after"]
     assert live_state(control) == after
+
+
+def test_sigterm_mid_phase_rolls_back_in_the_run(emulator: EmulatorProcess, tmp_path: Path) -> None:
+    control = EmulatorControl(emulator.endpoint)
+    out = tmp_path / "out"
+    out.mkdir()
+    env = dict(os.environ, **emulator.attach_environment())
+    env.pop("PYTEST_XDIST_WORKER", None)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--report-dir={out}"]
+    command += ["-m", "deploy", "--env", ENV, f"--config={write_config(tmp_path)}"]
+    with (tmp_path / "deploy.out").open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=log, start_new_session=True
+        )
+        try:
+            _wait_for(
+                out / "deploy-journal.json",
+                lambda d: any(p["phase"] == "services" for p in d.get("phases", [])),
+                timeout=150,
+            )
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+    assert process.returncode == 2, (tmp_path / "deploy.out").read_text()[-3000:]
+    journal = json.loads((out / "deploy-journal.json").read_text())
+    assert journal["status"] == "rolled-back", journal["events"]
+    assert len(journal["steps"]) == 3 and all(s["state"] == "reverted" for s in journal["steps"])
+    assert live_state(control) == BEFORE
+    assert tf_resources(out) == []
