@@ -163,6 +163,8 @@ def deployment(request: pytest.FixtureRequest, run_context: RunContext) -> Itera
         pytest.skip(
             "not-evaluated: the deploy writes only in a run that selects exactly `-m deploy`"
         )
+    if run_context.access is None or run_context.env is None:
+        pytest.skip("not-evaluated: the deploy needs live AWS access (not a snapshot replay)")
     out = report_dir(config)
     out.mkdir(parents=True, exist_ok=True)
     deploy = Deployment(
