@@ -69,8 +69,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A phase may take its whole budget: the ini timeout (seconds) would cut it short."""
     ctx = context(config)
-    if ctx is None or ctx.env is None:
-        return
+    if ctx is None or ctx.env is None or getattr(config.option, "timeout", None) is not None:
+        return  # `--timeout N` on the command line is the operator's choice
     seconds = ctx.env.deploy.phase_budget_minutes * 60 + 120
     for item in items:
         if item.get_closest_marker("deploy") and item.get_closest_marker("timeout") is None:

@@ -167,9 +167,13 @@ def probe_rate_limit(url: str, limit: RateLimit, timeout_s: float = 5.0) -> Rate
         time.sleep(gap)
     time.sleep(1.0)
     burst: dict[int, int] = {}
-    with ThreadPoolExecutor(max_workers=min(limit.burst_requests, 16)) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(limit.burst_requests, 16))
+    try:
         for status in pool.map(lambda _: fetch_status(url, timeout_s), range(limit.burst_requests)):
             burst[status] = burst.get(status, 0) + 1
+    finally:
+        # An interrupt or a timeout must not wait for the requests still queued.
+        pool.shutdown(wait=False, cancel_futures=True)
     return RateLimitResult(normal, burst)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -376,6 +377,30 @@ def test_sigterm_mid_phase_rolls_back_in_the_run(emulator: EmulatorProcess, tmp_
                 process.wait(timeout=30)
     assert process.returncode == 2, (tmp_path / "deploy.out").read_text()[-3000:]
     journal = json.loads((out / "deploy-journal.json").read_text())
+    assert journal["status"] == "rolled-back", journal["events"]
+    assert len(journal["steps"]) == 3 and all(s["state"] == "reverted" for s in journal["steps"])
+    assert live_state(control) == BEFORE
+    assert tf_resources(out) == []
+
+
+def test_timeout_mid_phase_rolls_back(emulator: EmulatorProcess, tmp_path: Path) -> None:
+    control = EmulatorControl(emulator.endpoint)
+    # A rate-limited API that takes connections and never answers: Phase 4 hangs.
+    with socket.socket() as black_hole:
+        black_hole.bind(("127.0.0.1", 0))
+        black_hole.listen(128)
+        port = black_hole.getsockname()[1]
+        config = write_config(tmp_path)
+        text = config.read_text().replace(
+            'rate_limit = { url = "{app}/api/ping"',
+            f'rate_limit = {{ url = "http://127.0.0.1:{port}/api"',
+        )
+        config.write_text(text)
+        out = tmp_path / "out"
+        run = deploy(config, out, emulator, "--timeout=30")
+    assert run.returncode == 2
+    assert "Timeout" in run.stdout
+    journal = run.json("deploy-journal.json")
     assert journal["status"] == "rolled-back", journal["events"]
     assert len(journal["steps"]) == 3 and all(s["state"] == "reverted" for s in journal["steps"])
     assert live_state(control) == BEFORE
