@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import random
 import re
 import socket
@@ -32,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import final
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
@@ -49,6 +51,10 @@ class Faults:
     reset: float = 0.0
     spike: float = 0.0
     spike_s: float = 1.0
+    match: str = ""
+    """When set, only requests whose target, path or body contain it get faults."""
+    message: str = "Rate exceeded"
+    """The text of the throttling and 5xx errors."""
 
 
 def service_of(headers: dict[str, str]) -> str:
@@ -57,11 +63,17 @@ def service_of(headers: dict[str, str]) -> str:
     return match.group(1) if match else ""
 
 
-def throttle_response(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+def _xml(text: str) -> bytes:
+    return escape(text).encode()
+
+
+def throttle_response(
+    headers: dict[str, str], message: str = "Rate exceeded"
+) -> tuple[int, dict[str, str], bytes]:
     """A throttling error the way the called service's protocol spells it."""
     content_type = headers.get("content-type", "")
     if "x-amz-target" in headers or "json" in content_type:
-        body = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+        body = json.dumps({"__type": "ThrottlingException", "message": message}).encode()
         return (
             400,
             {
@@ -73,18 +85,18 @@ def throttle_response(headers: dict[str, str]) -> tuple[int, dict[str, str], byt
     if service_of(headers) == "s3":
         body = (
             b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
-            b"<Message>Please reduce your request rate.</Message></Error>"
+            b"<Message>" + _xml(message) + b"</Message></Error>"
         )
         return 503, {"Content-Type": "application/xml"}, body
     if "x-www-form-urlencoded" in content_type:
         body = (
             b'<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type>'
-            b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+            b"<Code>Throttling</Code><Message>" + _xml(message) + b"</Message></Error>"
             b"<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
         )
         return 400, {"Content-Type": "text/xml"}, body
     # REST-JSON services (Lambda, WAFv2 via JSON, ...) name the error in a header.
-    body = b'{"message":"Rate exceeded"}'
+    body = json.dumps({"message": message}).encode()
     return (
         429,
         {"Content-Type": "application/json", "x-amzn-ErrorType": "ThrottlingException"},
@@ -92,14 +104,16 @@ def throttle_response(headers: dict[str, str]) -> tuple[int, dict[str, str], byt
     )
 
 
-def server_error_response(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+def server_error_response(
+    headers: dict[str, str], message: str = "Service unavailable"
+) -> tuple[int, dict[str, str], bytes]:
     content_type = headers.get("content-type", "")
     if "x-amz-target" in headers or "json" in content_type:
-        body = b'{"__type":"ServiceUnavailableException","message":"Service unavailable"}'
+        body = json.dumps({"__type": "ServiceUnavailableException", "message": message}).encode()
         return 503, {"Content-Type": "application/x-amz-json-1.1"}, body
     body = (
         b'<?xml version="1.0"?><ErrorResponse><Error><Type>Receiver</Type>'
-        b"<Code>ServiceUnavailable</Code><Message>Service unavailable</Message></Error>"
+        b"<Code>ServiceUnavailable</Code><Message>" + _xml(message) + b"</Message></Error>"
         b"<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
     )
     return 503, {"Content-Type": "text/xml"}, body
@@ -139,11 +153,13 @@ class Proxy:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def draw(self) -> str:
+    def draw(self, request: str = "") -> str:
         """The fate of one request: 'throttle', 'server_error', 'reset', 'spike' or 'pass'."""
         faults = self.faults
         with self._lock:
             self.stats["requests"] += 1
+            if faults.match and faults.match not in request:
+                return "pass"
             for name, rate in (
                 ("throttle", faults.throttle),
                 ("server_error", faults.server_error),
@@ -189,7 +205,8 @@ def _handler(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            fate = proxy.draw()
+            target = headers.get("x-amz-target", "")
+            fate = proxy.draw(f"{target} {self.path} {body.decode(errors='replace')}")
             if proxy.delay_s:
                 time.sleep(proxy.delay_s)
             if fate == "reset":
@@ -200,10 +217,10 @@ def _handler(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             if fate == "throttle":
-                self._reply(*throttle_response(headers))
+                self._reply(*throttle_response(headers, proxy.faults.message))
                 return
             if fate == "server_error":
-                self._reply(*server_error_response(headers))
+                self._reply(*server_error_response(headers, proxy.faults.message))
                 return
             if fate == "spike":
                 time.sleep(proxy.faults.spike_s)
