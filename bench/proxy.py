@@ -138,7 +138,7 @@ class Proxy:
         host = parts.hostname or ""
         if not (host.startswith("127.") or host in ("localhost", "::1")):
             raise ValueError(f"{upstream}: the proxy forwards to loopback addresses only")
-        self.upstream = (parts.hostname, parts.port or 80)
+        self.upstream = (host, parts.port or 80)
         self.delay_s = delay_s
         self.faults = faults or Faults()
         self.stats: Counter[str] = Counter()
