@@ -271,6 +271,7 @@ def populate(
 class AuditRun:
     returncode: int
     wall_s: float
+    cpu_s: float
     max_rss_mib: float
     calls: int
     distinct: int
@@ -351,6 +352,7 @@ def run_audit(
     return AuditRun(
         returncode=process.returncode,
         wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
         max_rss_mib=usage.ru_maxrss / 1024,
         calls=int(ledger.get("total_calls", 0)),
         distinct=int(ledger.get("distinct_requests", 0)),
