@@ -2,9 +2,9 @@
 
     .venv/bin/python -m bench.peer [--seed demo-broken] [--services sqs dynamodb rds ...]
 
-Installs Prowler into bench/.prowler-venv on first use (pip, from the package registry:
-the only time this benchmark reaches beyond loopback); if that fails it says so and
-exits 1. Then it starts the emulator with the seed, runs our audit attached to it and
+Installs Prowler into its own virtualenv, ~/.cache/readiness-bench/prowler (or
+$READINESS_PROWLER_VENV), on first use (pip, from the package registry: the only time
+this benchmark reaches beyond loopback); if that fails it says so and exits 1. Then it starts the emulator with the seed, runs our audit attached to it and
 Prowler with AWS_ENDPOINT_URL pointing at it, on the services both cover, and prints
 the wall time of each and which resources each flags.
 """
@@ -25,7 +25,11 @@ from typing import Any
 from bench.stack import REPO, machine, scratch
 from readiness.emulator import EmulatorProcess
 
-PROWLER_VENV = REPO / "bench" / ".prowler-venv"
+# Outside the working tree: a virtualenv of thousands of files under the repository
+# slowed every pytest start there (and broke a timing-sensitive selftest).
+PROWLER_VENV = Path(
+    os.environ.get("READINESS_PROWLER_VENV", Path.home() / ".cache" / "readiness-bench" / "prowler")
+)
 PROWLER = PROWLER_VENV / "bin" / "prowler"
 SERVICES = ("sqs", "dynamodb", "rds", "ecs", "awslambda", "elbv2", "cloudwatch", "backup", "wafv2")
 REGIONS = ("us-east-1", "us-west-2")
@@ -76,7 +80,8 @@ def run_prowler(
         AWS_DEFAULT_REGION="us-east-1",
     )
     command = [
-        str(PROWLER), "aws", "--no-banner", "-z", "-M", "json-ocsf",
+        str(PROWLER_VENV / "bin" / "python"), str(PROWLER),
+        "aws", "--no-banner", "-z", "-M", "json-ocsf",
         "-o", str(out), "-F", "prowler", "--services", *services, "--region", *REGIONS,
     ]  # fmt: skip
     started = time.perf_counter()
