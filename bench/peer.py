@@ -5,8 +5,9 @@
 Installs Prowler into its own virtualenv, ~/.cache/readiness-bench/prowler (or
 $READINESS_PROWLER_VENV), on first use (pip, from the package registry: the only time
 this benchmark reaches beyond loopback); if that fails it says so and exits 1.
-Then it starts the emulator with the seed, runs our audit attached to it and Prowler with AWS_ENDPOINT_URL pointing at it, on the services both cover, and prints
-the wall time of each and which resources each flags.
+Then it starts the emulator with the seed, runs our audit attached to it and Prowler
+with AWS_ENDPOINT_URL pointing at it, on the services both cover, and prints the wall
+time of each and which resources each flags.
 """
 
 from __future__ import annotations
