@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 ENV    ?= local
 PYTEST_ARGS ?=
 TESTS  ?= tests_selftest
+BENCH_SIZES ?= 100,1000,5000
 
 .PHONY: audit preflight postdeploy deploy test lint demo demo-rollback bench clean
 
@@ -34,6 +35,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check readiness reports
 	$(BIN)/mypy
+
+bench: $(STAMP)  ## benchmarks (bench/RESULTS.md): demo end to end, scale, latency, Prowler
+	$(BIN)/python -m bench.demo --runs 3
+	$(BIN)/python -m bench.scale --sizes $(BENCH_SIZES)
+	$(BIN)/python -m bench.scale --sizes 1000 --delay-ms 50
+	$(BIN)/python -m bench.peer --seed demo-broken
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -117,6 +117,11 @@ class Snapshot:
     window_hours: int | None = None
     kinds: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        # Short: pytest shows a failed check's arguments, and the whole inventory in every
+        # failure made a run quadratic in the number of resources.
+        return f"Snapshot({self.target.environment!r}, {len(self.kinds)} kinds, {self.taken_at!r})"
+
     # -- building --------------------------------------------------------------------
 
     def put(self, kind: str, region: str, resources: list[Resource]) -> None:
