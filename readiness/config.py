@@ -135,6 +135,13 @@ class Notify(_Strict):
     webhook_url: str | None = None
 
 
+class GoLive(_Strict):
+    """`readiness go-live`: how long stage results stay valid for `--resume`."""
+
+    audit_max_age_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    monitor_interval_minutes: int = Field(default=5, ge=1, le=240)
+
+
 class Environment(_Strict):
     """One deployment target: a real account, or the embedded emulator."""
 
@@ -156,6 +163,7 @@ class Environment(_Strict):
     log_groups: list[Name] = []
     deploy: Deploy = Deploy()
     notify: Notify = Notify()
+    golive: GoLive = GoLive()
     runbook_url: str | None = None
     on_call: str | None = None
     max_attempts: int = Field(default=5, ge=1, le=20)
