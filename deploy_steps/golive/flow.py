@@ -441,9 +441,7 @@ class GoLive:
 
         worst = WITH_RISKS if with_risks else DEPLOYED
         if not self.kept("deploy", kept, previous):
-            from deploy_steps.golive.stages import rollback_available
-
-            missing = rollback_available()
+            missing = self.runner.cannot_rollback()
             if missing:
                 record = self.begin("deploy")
                 self.end(record, STOPPED, "refused", missing)

@@ -36,6 +36,10 @@ class StageRunner(Protocol):
 
     def rollback(self, journal: Path, environ: Mapping[str, str]) -> CommandResult: ...
 
+    def cannot_rollback(self) -> str:
+        """'' when a rollback is possible; otherwise why a deploy must not start."""
+        ...
+
 
 @final
 class SubprocessRunner:
@@ -65,6 +69,9 @@ class SubprocessRunner:
         output = completed.stdout + completed.stderr
         sys.stdout.write(output)
         return CommandResult(completed.returncode, output)
+
+    def cannot_rollback(self) -> str:
+        return rollback_available()
 
 
 def rollback_available() -> str:

@@ -60,6 +60,14 @@ def against_plan(record: StageRecord, plan: float | None) -> str:
     return f"OVER {plan:g} min by {_minutes(record.duration_s - plan * 60)}"
 
 
+def _report(record: StageRecord) -> str:
+    if not record.report_dir:
+        return ""
+    if record.name == "decision":
+        return f"{record.report_dir}/decision.md"
+    return f"{record.report_dir}/readiness.html"
+
+
 def rows(state: RunState) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for name in ORDER:
@@ -80,7 +88,7 @@ def rows(state: RunState) -> list[dict[str, Any]]:
                 "outcome": record.outcome,
                 "detail": record.detail,
                 "exit_code": record.exit_code,
-                "report": f"{record.report_dir}/readiness.html" if record.report_dir else "",
+                "report": _report(record),
                 "reused_from": record.reused_from,
             }
         )
@@ -136,11 +144,7 @@ def html_page(state: RunState) -> str:
     for row in data:
         code = row["exit_code"]
         cls = f"r{code}" if code in (0, 1, 2) else ""
-        report = (
-            f'<a href="{html.escape(row["report"])}">report</a>'
-            if row["report"] and row["stage"] != "decision"
-            else ""
-        )
+        report = f'<a href="{html.escape(row["report"])}">report</a>' if row["report"] else ""
         vs = row["against_plan"]
         vs_cls = "over" if vs.startswith("OVER") else "ok"
         width = 100 * row["duration_s"] / longest
