@@ -98,6 +98,12 @@ def _add_go_live(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     go.set_defaults(run=_go_live)
 
 
+def _rollback(args: argparse.Namespace, extra: list[str]) -> int:
+    from deploy_steps.rollback_cli import rollback_command
+
+    return rollback_command(Path(args.journal), dry_run=args.dry_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="readiness", description="Go/no-go gate for AWS production deployments."
@@ -118,6 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--seed", default="demo")
     emulator.add_argument("--port", type=int, default=5000)
     emulator.set_defaults(run=_emulator)
+    rollback = sub.add_parser(
+        "rollback",
+        help="finish a deploy's rollback from its journal (exit 0 restored, 2 otherwise)",
+        description="Reverts every journalled change to its value before the deploy and "
+        "runs terraform destroy when destroy_on_rollback says so. Safe to run twice. Exit 0 "
+        "when the state is the journalled one (or there was nothing to do), 2 otherwise.",
+    )
+    rollback.add_argument("--journal", required=True, help="deploy-journal.json of the deploy")
+    rollback.add_argument(
+        "--dry-run", action="store_true", help="show what would change; write nothing"
+    )
+    rollback.set_defaults(run=_rollback)
     _add_go_live(sub)
     return parser
 

@@ -120,13 +120,51 @@ class ServiceChanges(_Strict):
         return value
 
 
+STATEFUL_TYPES = (
+    "aws_db_instance",
+    "aws_rds_cluster",
+    "aws_rds_cluster_instance",
+    "aws_rds_global_cluster",
+    "aws_docdb_cluster",
+    "aws_neptune_cluster",
+    "aws_redshift_cluster",
+    "aws_dynamodb_table",
+    "aws_dynamodb_global_table",
+    "aws_s3_bucket",
+    "aws_kms_key",
+    "aws_efs_file_system",
+    "aws_fsx_*",
+    "aws_sqs_queue",
+    "aws_elasticache_*",
+    "aws_memorydb_cluster",
+    "aws_opensearch_domain",
+    "aws_elasticsearch_domain",
+    "aws_kinesis_stream",
+    "aws_msk_cluster",
+    "aws_ebs_volume",
+    "aws_backup_vault",
+    "aws_secretsmanager_secret",
+    "aws_ecr_repository",
+    "aws_cloudwatch_log_group",
+)
+
+
 class Deploy(_Strict):
+    """The deploy phases (docs/deploy.md). Paths are relative to readiness.toml."""
+
     terraform_dir: str | None = None
-    terraform_vars: dict[str, str | int | float | bool] = {}
-    state_backend: str | None = None
+    terraform_vars: dict[str, Any] = {}
+    terraform_binary: str = "terraform"
+    state_backend: Literal["local", "module"] = "module"
+    """local: readiness keeps the state in <report-dir>/terraform/<env>/ (the module
+    declares `backend "local" {}`); module: the module's own backend decides."""
     allow_stateful_replacement: bool = False
+    stateful_types: list[Name] = list(STATEFUL_TYPES)
+    """Resource types whose delete or replacement the plan gate refuses (`*` ends a prefix)."""
     destroy_on_rollback: Literal["created", "always", "never"] = "created"
     phase_budget_minutes: int = Field(default=15, ge=1)
+    canary_poll_seconds: float = Field(default=15.0, gt=0, le=300)
+    probe_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     services: ServiceChanges = ServiceChanges()
 
 

@@ -94,7 +94,9 @@ def pytest_configure(config: pytest.Config) -> None:
         snapshot_path=_path(config, config.getoption("snapshot"), "")
         if config.getoption("snapshot")
         else None,
-        read_only="deploy" not in phases,
+        # Always guarded: only the deploy plugin takes a writer, and only when `-m` is
+        # exactly `deploy` (a run with no -m selects every phase but must not write).
+        read_only=True,
     )
     ctx = RunContext(options)
     config.stash[CONTEXT] = ctx
