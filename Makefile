@@ -35,5 +35,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check readiness reports
 	$(BIN)/mypy
 
+demo: $(STAMP)  ## go-live end to end on the embedded emulator (GO path, exit 0)
+	$(BIN)/readiness go-live --env local --no-input
+
+demo-rollback: $(STAMP)  ## a phase-4 validation fails, the rollback runs, an incident is written
+	@$(BIN)/readiness go-live --env local --no-input --simulate-failure=rate-limiter-off; \
+	code=$$?; if [ $$code -eq 2 ]; then \
+	  echo "demo-rollback: exit 2 as expected (rolled back); incident: $$(ls -t out/incidents/*.md | head -1)"; \
+	else echo "demo-rollback: expected exit 2 (rolled back), got $$code"; exit 1; fi
+
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -260,7 +260,30 @@ def test_rollback_end_to_end_with_the_real_deploy(tmp_path: Path) -> None:
     state = state_of(only_run(tmp_path))
     assert stages_of(state)["rollback"]["outcome"] == "restored"
     record = Path(state["incident"]).read_text()
-    assert "rate" in record.lower() and "restored" in record
+    assert "`deploy-rate-limiter`" in record  # the failed phase-4 validation, by id
+    assert "restored (readiness rollback exit 0)" in record
+    journal = json.loads((only_run(tmp_path) / "deploy" / "deploy-journal.json").read_text())
+    assert journal.get("status") == "rolled-back", journal.get("status")
+
+
+def test_conditional_accepted_end_to_end_exits_1(tmp_path: Path) -> None:
+    missing = deploy_missing()
+    if missing:
+        pytest.skip(f"CONDITIONAL GO end to end cannot run yet: {missing}")
+    done = run_golive(
+        ["--env", "local-risky", "--accept-risks", "--accepted-by", "alice"], tmp_path, 600
+    )
+    state = state_of(only_run(tmp_path))
+    stages = stages_of(state)
+    assert state["decision"]["accepted"] == {"by": "alice", "how": "flag"}
+    assert stages["deploy"]["exit_code"] in (0, 1), done.stdout[-4000:]
+    # Accepted risks can exit 1 at best; the validations still decide over the rollback
+    # (on demo-risky the post-deploy checks judge the idle report Lambda on their own).
+    if stages["validations"]["exit_code"] == 2:
+        assert done.returncode == 2 and stages["rollback"]["outcome"] == "restored"
+        assert Path(state["incident"]).is_file()
+    else:
+        assert done.returncode == 1, done.stdout[-4000:]
 
 
 # -- resume ---------------------------------------------------------------------------
