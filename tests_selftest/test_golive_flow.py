@@ -8,17 +8,19 @@ runner whose deploy stage writes a journal and whose rollback answers like the r
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -214,9 +216,33 @@ def test_go_deploys_validates_and_writes_the_timeline(tmp_path: Path) -> None:
     assert not runner.rollbacks
 
 
+class Hook(http.server.BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Hook.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 def test_failed_validation_rolls_back_and_writes_the_incident(tmp_path: Path) -> None:
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    secret = f"http://127.0.0.1:{server.server_port}/hooks/secret-path-{uuid.uuid4().hex}"
+    config = tmp_path / "readiness.toml"
+    config.write_text(
+        (REPO / "readiness.toml").read_text()
+        + f'\n[environments.local.notify]\nwebhook_url = "{secret}"\n'
+    )
     runner = ScriptedDeploy(validations=2)
-    code, text = in_process(runner, tmp_path, "local")
+    try:
+        code, text = in_process(runner, tmp_path, "local", config=config)
+    finally:
+        server.shutdown()
     assert code == 2, text[-3000:]
     run_dir = only_run(tmp_path)
     assert runner.rollbacks == [run_dir / "deploy" / "deploy-journal.json"]
@@ -229,6 +255,12 @@ def test_failed_validation_rolls_back_and_writes_the_incident(tmp_path: Path) ->
     assert "restored (readiness rollback exit 0)" in record
     assert "## Post-mortem checklist" in record and "#readiness-ops" in record
     assert "ROLLED BACK" in text
+    # Notified once, on loopback, and the webhook's secret path is written nowhere.
+    assert len(Hook.received) == 1
+    assert "canary-green-after-deploy" in Hook.received[0]["text"]
+    assert "webhook http://127.0.0.1" in record and "sent" in record
+    for written in [record, text, *(p.read_text() for p in run_dir.rglob("*.json"))]:
+        assert "secret-path" not in written
 
 
 def test_a_deploy_is_refused_when_no_rollback_exists(tmp_path: Path) -> None:

@@ -290,7 +290,14 @@ class GoLive:
         )
         self.state.stages["rollback"].report_dir = ""
         path, notified = incident.write(
-            self.o.out / "incidents", self.state, self.env, trigger, failing, result, self.run_dir
+            self.o.out / "incidents",
+            self.state,
+            self.env,
+            trigger,
+            failing,
+            result,
+            self.run_dir,
+            self.environ.get("READINESS_EMULATOR_ENDPOINT") or self.env.endpoint_url,
         )
         self.state.incident = str(path)
         self.save()

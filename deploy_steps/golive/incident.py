@@ -9,9 +9,6 @@ was notified, and a post-mortem checklist. Secrets never appear: a webhook is na
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,40 +43,40 @@ class Notification:
     detail: str
 
 
-def notify(env: Environment, text: str, timeout_s: float = 5.0) -> list[Notification]:
-    """Send `text` to the environment's webhook (Slack-compatible JSON); never raises."""
+def notify(
+    env: Environment, headline: str, failing: Sequence[Finding], record: Path, endpoint: str | None
+) -> list[Notification]:
+    """Tell the environment's SNS topic and webhook (readiness.notify); never raises."""
+    from readiness.aws.access import AwsAccess
+    from readiness.notify import Message, Notifier
+
     sent: list[Notification] = []
     if env.on_call:
         sent.append(
-            Notification(
-                f"on-call {env.on_call}", False, "page them by hand with this record's path"
-            )
+            Notification(f"on-call {env.on_call}", False, "page them with this record's path")
         )
-    if env.notify.webhook_url:
-        body = json.dumps({"text": text}).encode()
-        request = urllib.request.Request(
-            env.notify.webhook_url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:
-                sent.append(Notification("webhook (configured)", True, f"HTTP {response.status}"))
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = type(exc).__name__
-            code = getattr(exc, "code", None)
-            detail = f"HTTP {code}" if code else reason
-            sent.append(Notification("webhook (configured)", False, f"not delivered: {detail}"))
+    access = None
     if env.notify.sns_topic_arn:
-        sent.append(
-            Notification(
-                f"SNS {env.notify.sns_topic_arn}",
-                False,
-                "go-live does not publish to SNS; the topic's alarms notify on their own",
-            )
-        )
-    if not sent:
+        try:
+            access = AwsAccess(env, endpoint_url=endpoint, read_only=True)
+        except Exception as exc:  # reported as an undelivered notification
+            sent.append(Notification("sns", False, f"no AWS access: {type(exc).__name__}"))
+    message = Message(
+        environment=env.name,
+        verdict="NO_GO",
+        headline=headline,
+        failures=tuple(f.label for f in failing),
+        report=str(record),
+        action="rolled back; see the incident record",
+    )
+    try:
+        deliveries = Notifier(env, access).send(message)
+    except Exception as exc:  # never fatal to the go-live
+        deliveries = []
+        sent.append(Notification("notifier", False, f"{type(exc).__name__}: {exc}"))
+    for d in deliveries:
+        sent.append(Notification(f"{d.channel} {d.target}", d.ok, d.error or "delivered"))
+    if not env.on_call and not env.notify.sns_topic_arn and not env.notify.webhook_url:
         sent.append(
             Notification("(none configured)", False, "set on_call and [notify] in readiness.toml")
         )
@@ -196,6 +193,7 @@ def write(
     failing: Sequence[Finding],
     rollback: RollbackResult,
     run_dir: Path,
+    endpoint: str | None = None,
 ) -> tuple[Path, list[Notification]]:
     """Notify, then write the record; returns its path (unique per second and run)."""
     name = stamp(utcnow())
@@ -204,9 +202,7 @@ def write(
     while path.exists():
         counter += 1
         path = incidents_dir / f"{name}-{counter}.md"
-    text = (
-        f"[readiness] {env.name}: {trigger}. Rollback: {rollback.summary}. Incident record: {path}"
-    )
-    notified = notify(env, text)
+    headline = f"go-live {trigger}; rollback: {rollback.summary}"
+    notified = notify(env, headline, failing, path, endpoint)
     write_atomic(path, render(state, env, trigger, failing, rollback, notified, run_dir))
     return path, notified
