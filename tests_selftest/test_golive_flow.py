@@ -85,9 +85,10 @@ def _fake_verdict(report_dir: Path, code: int, results: list[dict[str, Any]]) ->
 class ScriptedDeploy:
     """Real preflight and audit; a deploy that journals; validations with a set verdict."""
 
-    def __init__(self, validations: int = 0) -> None:
+    def __init__(self, validations: int = 0, rounds: tuple[int, ...] = ()) -> None:
         self.real = SubprocessRunner()
         self.validations = validations
+        self.rounds = list(rounds)  # monitoring rounds' verdicts, in order
         self.calls: list[str] = []
         self.rollbacks: list[Path] = []
 
@@ -111,9 +112,11 @@ class ScriptedDeploy:
             "message": "canary prod-api-health failed its last 3 runs",
             "remediation": "look at the canary's screenshots and the API logs",
         }
-        results = [failed] if self.validations == 2 else []
-        verdict = _fake_verdict(report_dir, self.validations, results)
-        return GateResult(self.validations, self.validations, verdict, "")
+        code = self.validations
+        if "monitoring" in report_dir.parts:
+            code = self.rounds.pop(0)
+        verdict = _fake_verdict(report_dir, code, [failed] if code == 2 else [])
+        return GateResult(code, code, verdict, "")
 
     def rollback(self, journal: Path, environ: Mapping[str, str]) -> CommandResult:
         self.rollbacks.append(journal)
@@ -261,6 +264,33 @@ def test_failed_validation_rolls_back_and_writes_the_incident(tmp_path: Path) ->
     assert "webhook http://127.0.0.1" in record and "sent" in record
     for written in [record, text, *(p.read_text() for p in run_dir.rglob("*.json"))]:
         assert "secret-path" not in written
+
+
+def test_critical_failure_while_monitoring_rolls_back(tmp_path: Path) -> None:
+    runner = ScriptedDeploy(validations=0, rounds=(0, 2, 0))
+    code, text = in_process(
+        runner, tmp_path, "local", monitor_minutes=3 / 60, monitor_interval_minutes=1 / 60
+    )
+    assert code == 2, text[-3000:]
+    assert runner.rounds == [0]  # stopped at the critical round
+    state = state_of(only_run(tmp_path))
+    stages = stages_of(state)
+    assert stages["monitoring"]["outcome"] == "critical in round 2"
+    assert stages["rollback"]["outcome"] == "restored"
+    record = Path(state["incident"]).read_text()
+    assert "critical failure in monitoring round 2" in record
+    assert "canary-green-after-deploy" in record
+
+
+def test_warnings_while_monitoring_keep_the_deployment_with_exit_1(tmp_path: Path) -> None:
+    runner = ScriptedDeploy(validations=0, rounds=(1, 0))
+    code, text = in_process(
+        runner, tmp_path, "local", monitor_minutes=2 / 60, monitor_interval_minutes=1 / 60
+    )
+    assert code == 1, text[-3000:]
+    assert "rollback prepared" in text
+    stages = stages_of(state_of(only_run(tmp_path)))
+    assert "rollback" not in stages and not runner.rollbacks
 
 
 def test_a_deploy_is_refused_when_no_rollback_exists(tmp_path: Path) -> None:
