@@ -309,8 +309,13 @@ def test_go_end_to_end_with_the_real_deploy(tmp_path: Path) -> None:
         pytest.skip(f"GO path end to end cannot run yet: {missing}")
     done = run_golive(["--env", "local"], tmp_path, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    stages = stages_of(state_of(only_run(tmp_path)))
+    run_dir = only_run(tmp_path)
+    stages = stages_of(state_of(run_dir))
     assert stages["deploy"]["exit_code"] == 0 and stages["validations"]["exit_code"] == 0
+    timeline = json.loads((run_dir / "timeline.json").read_text())
+    deploy = next(r for r in timeline["stages"] if r["stage"] == "deploy")
+    assert [p["plan_minutes"] for p in deploy["parts"]] == [15, 15, 15, 15]  # phases 1-4
+    assert "Phase 4: Validation" in done.stdout and "DEPLOYED and validated (exit 0)" in done.stdout
 
 
 def test_rollback_end_to_end_with_the_real_deploy(tmp_path: Path) -> None:

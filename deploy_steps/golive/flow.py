@@ -305,6 +305,28 @@ class GoLive:
         for n in notified:
             self.say(f"notify {n.channel}: {'sent' if n.sent else 'NOT sent'} ({n.detail})")
 
+    def phases_of_deploy(self) -> None:
+        """Copy phases 1-4's timings from the deploy journal into the timeline."""
+        assert self.state is not None
+        try:
+            journal = json.loads((self.run_dir / "deploy" / JOURNAL).read_text(encoding="utf-8"))
+            phases = journal.get("phases", [])
+        except (OSError, ValueError, AttributeError):
+            return
+        parts = []
+        for number, phase in enumerate(p for p in phases if isinstance(p, dict)):
+            parts.append(
+                {
+                    "name": str(phase.get("title") or f"Phase {number + 1}"),
+                    "started_at": str(phase.get("started", "")),
+                    "duration_s": float(phase.get("duration_s") or 0.0),
+                    "plan_minutes": float(phase.get("budget_s") or 900.0) / 60,
+                    "outcome": str(phase.get("outcome", "")),
+                }
+            )
+        self.state.stages["deploy"].parts = parts
+        self.save()
+
     def failing(self, name: str) -> list[Finding]:
         _, verdict, _, _ = self.verdict_of(name)
         return [f for f in decisions.findings(name, verdict) if f.outcome in decisions.OPEN]
@@ -457,6 +479,7 @@ class GoLive:
             if self.o.simulate_failure:
                 self.inject(self.o.simulate_failure)
             dep = self.gate("deploy", "deploy")
+            self.phases_of_deploy()
             if dep.exit_code == STOPPED:
                 why = state.stages["deploy"].detail or "the deploy stage was NO-GO"
                 self.rollback(f"deploy failed: {why}", self.failing("deploy"))

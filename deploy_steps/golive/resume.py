@@ -48,6 +48,8 @@ class StageRecord:
     report_dir: str = ""  # relative to the go-live folder
     trusted: bool = False
     reused_from: str = ""
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    """The deploy's phases 1-4 as its journal timed them (name, started, duration, ...)."""
 
     @property
     def finished(self) -> bool:

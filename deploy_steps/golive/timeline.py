@@ -90,9 +90,20 @@ def rows(state: RunState) -> list[dict[str, Any]]:
                 "exit_code": record.exit_code,
                 "report": _report(record),
                 "reused_from": record.reused_from,
+                "parts": [{**part, "against_plan": _part_vs_plan(part)} for part in record.parts],
             }
         )
     return out
+
+
+def _part_vs_plan(part: dict[str, Any]) -> str:
+    plan = float(part.get("plan_minutes") or 0)
+    took = float(part.get("duration_s") or 0)
+    if plan <= 0:
+        return ""
+    if took <= plan * 60:
+        return f"within {plan:g} min"
+    return f"OVER {plan:g} min by {_minutes(took - plan * 60)}"
 
 
 def total_seconds(state: RunState) -> float:
@@ -116,6 +127,12 @@ def terminal(state: RunState) -> str:
             f"{row['stage']:<12} {start:<10} {took:>9}  {plan_text:>7}  "
             f"{row['against_plan']:<22} {outcome}"
         )
+        for part in row["parts"]:
+            part_plan = f"{part['plan_minutes']:g} min"
+            lines.append(
+                f"  {part['name'][:21]:<21} {_minutes(part['duration_s']):>9}  "
+                f"{part_plan:>7}  {part['against_plan']:<22} {part['outcome']}"
+            )
     total = total_seconds(state)
     verdict = "within" if total <= PLAN_TOTAL_MINUTES * 60 else "OVER"
     lines.append(
@@ -163,6 +180,14 @@ def html_page(state: RunState) -> str:
             f"{' (reused)' if row['status'] == 'reused' else ''}"
             f"<br><small>{html.escape(row['detail'])}</small></td><td>{report}</td></tr>"
         )
+        for part in row["parts"]:
+            body.append(
+                f"<tr><td>&nbsp;&nbsp;{html.escape(part['name'])}</td>"
+                f"<td>{html.escape(part['started_at'][:19].replace('T', ' '))}</td><td></td>"
+                f"<td>{_minutes(part['duration_s'])}</td><td>{part['plan_minutes']:g} min</td>"
+                f"<td>{html.escape(part['against_plan'])}</td>"
+                f"<td>{html.escape(part['outcome'])}</td><td></td></tr>"
+            )
     result = state.result or "running"
     code = state.exit_code
     badge = {0: "r0", 1: "r1", 2: "r2"}.get(code if code is not None else -1, "")
