@@ -428,3 +428,53 @@ def test_sigint_during_the_audit_leaves_a_resumable_state(tmp_path: Path) -> Non
     assert not state["finished"]
     assert stages_of(state)["audit"]["status"] == "running"
     assert stages_of(state)["preflight"]["status"] == "done"
+
+
+def test_in_a_terminal_conditional_go_asks_and_no_stops(tmp_path: Path) -> None:
+    """Stdin and stdout on a pseudo-terminal: the go-live asks [y/N]; 'n' stops it."""
+    import pty
+    import select
+
+    env = dict(os.environ)
+    env.pop("PYTEST_XDIST_WORKER", None)
+    env.pop("PYTEST_ADDOPTS", None)
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deploy_steps.cli", "go-live", f"--out={tmp_path}"]
+        + ["--env=local-risky"],
+        cwd=REPO,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    seen = b""
+    answered = False
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            if not answered and b"[y/N]" in seen:
+                os.write(master, b"n\n")
+                answered = True
+            if process.poll() is not None and not ready:
+                break
+        process.wait(timeout=60)
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert answered, seen.decode(errors="replace")[-3000:]
+    assert process.returncode == 2
+    decision = state_of(only_run(tmp_path))["decision"]
+    assert decision["outcome"] == "stop" and decision["accepted"] is None
