@@ -113,6 +113,7 @@ class Deployment:
         self.plan: plan_gate.PlanReview | None = None
         self.rollback_report: RollbackReport | None = None
         self.started = time.monotonic()
+        self.started_at = dt.datetime.now(dt.UTC)
         self.finished = False
         endpoint = ctx.emulator.endpoint if ctx.emulator is not None else self.env.endpoint_url
         self.journal = Journal.create(
@@ -323,6 +324,7 @@ class Deployment:
                     since=self.started,
                     poll_s=self.env.deploy.canary_poll_seconds,
                     say=self.say,
+                    not_before=None if self.env.emulated else self.started_at,
                 )
             except validation.CanariesUnavailable as exc:
                 result.not_evaluated["canaries"] = f"not-evaluated: {exc}"

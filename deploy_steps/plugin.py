@@ -66,6 +66,17 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A phase may take its whole budget: the ini timeout (seconds) would cut it short."""
+    ctx = context(config)
+    if ctx is None or ctx.env is None or getattr(config.option, "timeout", None) is not None:
+        return  # `--timeout N` on the command line is the operator's choice
+    seconds = ctx.env.deploy.phase_budget_minutes * 60 + 120
+    for item in items:
+        if item.get_closest_marker("deploy") and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(seconds))
+
+
 # -- SIGTERM is an interrupt: the rollback runs ------------------------------------------
 
 
@@ -128,9 +139,7 @@ def _critical(item: pytest.Item) -> bool:
 
 
 def _deploy_items(session: pytest.Session) -> list[pytest.Item]:
-    return [
-        i for i in session.items if i.get_closest_marker("deploy") is not None and _critical(i)
-    ]
+    return [i for i in session.items if i.get_closest_marker("deploy") is not None and _critical(i)]
 
 
 def _succeeded(session: pytest.Session) -> tuple[bool, str]:
@@ -154,6 +163,8 @@ def deployment(request: pytest.FixtureRequest, run_context: RunContext) -> Itera
         pytest.skip(
             "not-evaluated: the deploy writes only in a run that selects exactly `-m deploy`"
         )
+    if run_context.access is None or run_context.env is None:
+        pytest.skip("not-evaluated: the deploy needs live AWS access (not a snapshot replay)")
     out = report_dir(config)
     out.mkdir(parents=True, exist_ok=True)
     deploy = Deployment(

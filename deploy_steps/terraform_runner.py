@@ -277,7 +277,12 @@ class Terraform:
     def outputs(self) -> dict[str, Any]:
         text = self._capture(["output", "-json", "-no-color"], "output")
         data = _document(text, "output -json")
-        return {k: v.get("value") for k, v in data.items() if isinstance(v, dict)}
+        # Sensitive outputs are left out: they would end up in reports.
+        return {
+            k: v.get("value")
+            for k, v in data.items()
+            if isinstance(v, dict) and not v.get("sensitive")
+        }
 
     def destroy(self) -> Completed:
         args = ["destroy", "-input=false", "-json", "-no-color", "-auto-approve"]

@@ -167,9 +167,13 @@ def probe_rate_limit(url: str, limit: RateLimit, timeout_s: float = 5.0) -> Rate
         time.sleep(gap)
     time.sleep(1.0)
     burst: dict[int, int] = {}
-    with ThreadPoolExecutor(max_workers=min(limit.burst_requests, 16)) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(limit.burst_requests, 16))
+    try:
         for status in pool.map(lambda _: fetch_status(url, timeout_s), range(limit.burst_requests)):
             burst[status] = burst.get(status, 0) + 1
+    finally:
+        # An interrupt or a timeout must not wait for the requests still queued.
+        pool.shutdown(wait=False, cancel_futures=True)
     return RateLimitResult(normal, burst)
 
 
@@ -220,8 +224,13 @@ def canaries_green(
     since: float,
     poll_s: float,
     say: Callable[[str], None],
+    not_before: dt.datetime | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Wait (bounded) until every canary's last run passed; returns (green, problems)."""
+    """Wait (bounded) until every canary's last run passed; returns (green, problems).
+
+    With `not_before` (a real account: the deploy's start) only a run that started
+    after it counts; the emulator's planted runs are judged as they are.
+    """
     deadline = since + within_minutes * 60
     while True:
         runs = _last_runs(aws, names)
@@ -234,7 +243,9 @@ def canaries_green(
                 continue
             state, when = _state(run)
             stamp = f" at {when.isoformat()}" if when else ""
-            if state == "PASSED":
+            if not_before is not None and (when is None or when < not_before):
+                problems.append(f"canary {name}: no run since the deploy started{stamp}")
+            elif state == "PASSED":
                 green.append(f"canary {name}: PASSED{stamp}")
             else:
                 problems.append(f"canary {name}: last run {state or 'unknown'}{stamp}")

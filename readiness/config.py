@@ -107,9 +107,9 @@ class ServiceChanges(_Strict):
     @field_validator("performance_insights_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        if value == 7 or (value % 31 == 0 and 31 <= value <= 731):
+        if value in (7, 731) or (value % 31 == 0 and 31 <= value <= 713):
             return value
-        raise ValueError("must be 7 or a multiple of 31 up to 731 (Performance Insights)")
+        raise ValueError("must be 7, a multiple of 31 up to 713, or 731 (Performance Insights)")
 
     @field_validator("circuit_breaker")
     @classmethod

@@ -38,7 +38,12 @@ def runner(
 
 @pytest.mark.terraform
 @needs_terraform
-def test_local_module_round_trip_offline(tmp_path: Path) -> None:
+def test_local_module_round_trip_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Any registry access would go through a proxy that does not answer.
+    for variable in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
     lines: list[str] = []
     tf = runner(tmp_path, lines=lines)
     tf.write_vars({"tables": ["t1"], "queues": []})
