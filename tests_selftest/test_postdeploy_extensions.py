@@ -154,3 +154,34 @@ def test_guardduty_refuses_unknown_detectors_and_criteria(control: EmulatorContr
         )
     with pytest.raises(ControlError):
         control.call("guardduty-findings", region="us-east-1", detector_id="nope", findings=[])
+
+
+def _context(emulator: EmulatorProcess, hours: int) -> Any:
+    from readiness.aws.access import AwsAccess
+    from readiness.config import Emulator, Environment
+    from readiness.inventory.collect import CollectContext
+    from readiness.inventory.fetch import Fetcher
+
+    env = Environment(
+        account_id="123456789012", regions=["us-east-1"], emulator=Emulator(seed="empty")
+    )
+    access = AwsAccess(env, endpoint_url=emulator.endpoint, read_only=True)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return CollectContext(fetch=Fetcher(access), env=env, now=now, window_hours=hours)
+
+
+def test_the_collector_pages_the_run_history_back_to_the_window_start(
+    emulator: EmulatorProcess, control: EmulatorControl
+) -> None:
+    from readiness.inventory.collectors.synthetics_runs import _runs_in_window
+
+    _canary(control, "history-health")
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=30)
+    control.call("synthetics-canary-runs", canary="history-health", runs=_runs(250, now, 7))
+    day = _runs_in_window(_context(emulator, 24), "us-east-1", "history-health")
+    assert (day["Total"], day["Pages"]) == (250, 3)  # 250 runs over 21 h: every page read
+    assert day["Failed"] == len(range(0, 250, 7))
+    assert len(day["FailedRuns"]) == 5
+    short = _runs_in_window(_context(emulator, 2), "us-east-1", "history-health")
+    assert short["Pages"] == 1  # the first page already reaches past the window start
+    assert short["Total"] in (24, 25)

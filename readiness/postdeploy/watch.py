@@ -222,6 +222,10 @@ class Watch:
         except KeyboardInterrupt:
             self._stop.set()
             result = RoundResult(NO_GO, None, "interrupted", folder)
+        except Exception as exc:  # the round could not run: blind, so prepare, never pass
+            result = RoundResult(
+                NO_GO, None, f"the round failed: {type(exc).__name__}: {exc}", folder
+            )
         record.finished = _now()
         record.exit_code = result.exit_code
         record.verdict = str((result.verdict or {}).get("verdict_label", "NO-GO"))
@@ -292,7 +296,7 @@ class Watch:
     def exit_code(self) -> int:
         if any(r.action is Action.ROLLBACK for r in self.rounds) or not self.rounds:
             return NO_GO
-        if self.rounds[-1].action is Action.INTERRUPTED:
+        if self._stop.is_set():  # the watch did not run its course: nothing says it is fine
             return NO_GO
         return 1 if self.state is Action.PREPARED else 0
 

@@ -1,10 +1,12 @@
 """History for the post-deploy windows: what the last 24 hours of production looked like.
 
 Runs after every other area (ORDER 90) and makes only what they did not: the canaries
-`prod-api-health` and `prod-web-health`, a GuardDuty detector and Security Hub in each
-region, and the log groups `/ecs/prod-api` and `/ecs/prod-worker` are created when
-absent (looked up first). Then, in us-east-1, with timestamps over the last 24 hours
-(5-minute points for the last 2 hours, hourly points before):
+`prod-api-health` and `prod-web-health` and the log groups `/ecs/prod-api` and
+`/ecs/prod-worker` are created when absent (looked up first); a GuardDuty detector and
+Security Hub in each region only when no region has one (otherwise another area manages
+them, and a region without one is that area's planted defect). Then, in us-east-1,
+with timestamps over the last 24 hours (5-minute points for the last 2 hours, hourly
+points before):
 - `CloudWatchSynthetics/SuccessPercent` per canary, and the canaries' runs;
 - `AWS/Lambda` Invocations and Errors per function;
 - a few application log lines in each log group.
@@ -101,17 +103,32 @@ def ensure_canaries(stack: Stack) -> None:
 
 
 def ensure_security_services(stack: Stack) -> None:
-    for region in REGIONS:
-        guardduty = stack.client("guardduty", region)
-        if not guardduty.list_detectors().get("DetectorIds"):
-            guardduty.create_detector(Enable=True, Tags=dict(TAGS))
+    """A detector and a hub in every region, unless another area manages them: then a
+    region without one is that area's planted defect, and stays as it is."""
+    detectors = {
+        region: stack.client("guardduty", region).list_detectors().get("DetectorIds", [])
+        for region in REGIONS
+    }
+    if not any(detectors.values()):
+        for region in REGIONS:
+            stack.client("guardduty", region).create_detector(Enable=True, Tags=dict(TAGS))
             stack.count("guardduty.detectors")
-        hub = stack.client("securityhub", region)
-        try:
-            hub.describe_hub()
-        except hub.exceptions.InvalidAccessException:
-            hub.enable_security_hub(EnableDefaultStandards=False, Tags=dict(TAGS))
+    hubs = {region: _hub_enabled(stack, region) for region in REGIONS}
+    if not any(hubs.values()):
+        for region in REGIONS:
+            stack.client("securityhub", region).enable_security_hub(
+                EnableDefaultStandards=False, Tags=dict(TAGS)
+            )
             stack.count("securityhub.hubs")
+
+
+def _hub_enabled(stack: Stack, region: str) -> bool:
+    hub = stack.client("securityhub", region)
+    try:
+        hub.describe_hub()
+    except hub.exceptions.InvalidAccessException:
+        return False
+    return True
 
 
 def ensure_log_groups(stack: Stack) -> None:
