@@ -96,6 +96,14 @@ def rows(state: RunState) -> list[dict[str, Any]]:
     return out
 
 
+def _short(name: str) -> str:
+    """'Phase 1: Infrastructure' -> 'P1 Infrastructure' (fits the terminal column)."""
+    if name.startswith("Phase ") and ":" in name:
+        number, _, title = name.removeprefix("Phase ").partition(":")
+        name = f"P{number.strip()} {title.strip()}"
+    return name[:21]
+
+
 def _part_vs_plan(part: dict[str, Any]) -> str:
     plan = float(part.get("plan_minutes") or 0)
     took = float(part.get("duration_s") or 0)
@@ -130,7 +138,7 @@ def terminal(state: RunState) -> str:
         for part in row["parts"]:
             part_plan = f"{part['plan_minutes']:g} min"
             lines.append(
-                f"  {part['name'][:21]:<21} {_minutes(part['duration_s']):>9}  "
+                f"  {_short(part['name']):<21} {_minutes(part['duration_s']):>9}  "
                 f"{part_plan:>7}  {part['against_plan']:<22} {part['outcome']}"
             )
     total = total_seconds(state)
