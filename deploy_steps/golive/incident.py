@@ -121,6 +121,12 @@ def render(
             f"{'-' if plan is None else f'{plan:g} min'} | {row['against_plan']} | "
             f"{_cell(row['outcome'] or row['status'])} |"
         )
+        for part in row["parts"]:
+            lines.append(
+                f"| ↳ {_cell(part['name'])} | {part['started_at'][:19]} | "
+                f"{part['duration_s']:.1f} s | {part['plan_minutes']:g} min | "
+                f"{part['against_plan']} | {_cell(part['outcome'])} |"
+            )
     lines += ["", "## Failing checks", ""]
     if failing:
         lines += [
