@@ -42,5 +42,14 @@ bench: $(STAMP)  ## benchmarks (bench/RESULTS.md): demo end to end, scale, laten
 	$(BIN)/python -m bench.scale --sizes 1000 --delay-ms 50
 	$(BIN)/python -m bench.peer --seed demo-broken
 
+demo: $(STAMP)  ## go-live end to end on the embedded emulator (GO path, exit 0)
+	$(BIN)/readiness go-live --env local --no-input
+
+demo-rollback: $(STAMP)  ## a phase-4 validation fails, the rollback runs, an incident is written
+	@$(BIN)/readiness go-live --env local --no-input --simulate-failure=rate-limiter-off; \
+	code=$$?; if [ $$code -eq 2 ]; then \
+	  echo "demo-rollback: exit 2 as expected (rolled back); incident: $$(ls -t out/incidents/*.md | head -1)"; \
+	else echo "demo-rollback: expected exit 2 (rolled back), got $$code"; exit 1; fi
+
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

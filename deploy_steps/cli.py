@@ -31,6 +31,79 @@ def _emulator(args: argparse.Namespace, extra: list[str]) -> int:
     return emulator_main(["serve", "--seed", args.seed, "--port", str(args.port)])
 
 
+def _go_live(args: argparse.Namespace, extra: list[str]) -> int:
+    from deploy_steps.golive import GoLiveOptions, go_live, parse_duration
+
+    try:
+        monitor = parse_duration(args.monitor) if args.monitor else None
+        interval = parse_duration(args.monitor_interval) if args.monitor_interval else None
+    except ValueError as exc:
+        print(f"readiness go-live: {exc}", file=sys.stderr)
+        return 2
+    if args.accept_risks and not (args.accepted_by or "").strip():
+        print("readiness go-live: --accept-risks needs --accepted-by NAME", file=sys.stderr)
+        return 2
+    options = GoLiveOptions(
+        env=args.env,
+        config=Path(args.config),
+        out=Path(args.out),
+        accept_risks=args.accept_risks,
+        accepted_by=(args.accepted_by or "").strip() or None,
+        monitor_minutes=monitor,
+        monitor_interval_minutes=interval,
+        resume=args.resume,
+        stop_after=args.stop_after,
+        simulate_failure=args.simulate_failure,
+        interactive=sys.stdin.isatty() and sys.stdout.isatty() and not args.no_input,
+    )
+    return go_live(options)
+
+
+def _add_go_live(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from deploy_steps.golive.flow import FAULTS
+    from deploy_steps.golive.resume import ORDER
+
+    go = sub.add_parser(
+        "go-live",
+        help="the whole flowchart: preflight, audit, decision, deploy, validations, "
+        "rollback or monitoring (exit 0 deployed, 1 deployed with accepted risks, 2 stopped)",
+        description="Runs every stage as its own gated pytest session, writes "
+        "out/go-live/<UTC stamp>/ (state.json, timeline.html, one report folder per stage) "
+        "and, on a rollback, out/incidents/<UTC stamp>.md. See docs/runbook.md.",
+    )
+    go.add_argument("--env", default=None, help="environment from readiness.toml")
+    go.add_argument("--config", default="readiness.toml", help="configuration file")
+    go.add_argument("--out", default="out", help="output folder (default: out)")
+    go.add_argument(
+        "--accept-risks",
+        action="store_true",
+        help="on CONDITIONAL GO, accept the warnings no waiver covers (needs --accepted-by)",
+    )
+    go.add_argument("--accepted-by", default=None, help="who accepts the risks (for the record)")
+    go.add_argument(
+        "--monitor", default=None, help="after success, run post-deploy rounds for this long (2h)"
+    )
+    go.add_argument(
+        "--monitor-interval", default=None, help="time between monitoring rounds (default 5m)"
+    )
+    go.add_argument("--resume", action="store_true", help="continue the latest interrupted go-live")
+    go.add_argument(
+        "--stop-after",
+        choices=ORDER[:5],
+        default=None,
+        help="stop after this stage, resumable with --resume (audit now, deploy later)",
+    )
+    go.add_argument(
+        "--simulate-failure",
+        choices=FAULTS,
+        default=None,
+        help="embedded emulator only: break the demo application before the deploy so a "
+        "phase-4 validation fails and the rollback runs",
+    )
+    go.add_argument("--no-input", action="store_true", help="never ask, even in a terminal")
+    go.set_defaults(run=_go_live)
+
+
 def _rollback(args: argparse.Namespace, extra: list[str]) -> int:
     from deploy_steps.rollback_cli import rollback_command
 
@@ -81,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="show what would change; write nothing"
     )
     rollback.set_defaults(run=_rollback)
+    _add_go_live(sub)
     return parser
 
 

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, final
@@ -74,9 +75,11 @@ def run_phase(
     report_dir: Path,
     extra: list[str],
     cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> GateResult:
+    """`environ` adds variables for the child (a go-live shares its emulator this way)."""
     run_id = uuid.uuid4().hex[:12]
-    child_env = dict(os.environ, READINESS_RUN_ID=run_id)
+    child_env = dict(os.environ, **(environ or {}), READINESS_RUN_ID=run_id)
     try:
         completed = subprocess.run(
             pytest_command(phase, env, report_dir, extra), env=child_env, cwd=cwd, check=False

@@ -173,6 +173,13 @@ class Notify(_Strict):
     webhook_url: str | None = None
 
 
+class GoLive(_Strict):
+    """`readiness go-live`: how long stage results stay valid for `--resume`."""
+
+    audit_max_age_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    monitor_interval_minutes: int = Field(default=5, ge=1, le=240)
+
+
 class Postdeploy(_Strict):
     """Post-deploy monitoring: what the watch runs on a critical failure, and triage bounds.
 
@@ -213,6 +220,7 @@ class Environment(_Strict):
     log_groups: list[Name] = []
     deploy: Deploy = Deploy()
     notify: Notify = Notify()
+    golive: GoLive = GoLive()
     postdeploy: Postdeploy = Postdeploy()
     runbook_url: str | None = None
     on_call: str | None = None

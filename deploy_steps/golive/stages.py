@@ -1,0 +1,97 @@
+"""How a stage runs: a pytest session of the suite through the CI gate, or a command.
+
+Every gate stage is `run_phase` (deploy_steps/gate.py): the stage's verdict counts only
+when pytest's exit code equals its verdict.json's. The rollback is `readiness rollback
+--journal FILE` in a child process (exit 0: restored or nothing to do). Both go through
+a `StageRunner`, so the orchestration can be tested with a runner that records calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, final
+
+from deploy_steps.gate import GateResult, run_phase
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    exit_code: int
+    output: str
+
+
+class StageRunner(Protocol):
+    def gate(
+        self, phase: str, env: str, report_dir: Path, extra: list[str], environ: Mapping[str, str]
+    ) -> GateResult: ...
+
+    def rollback(self, journal: Path, environ: Mapping[str, str]) -> CommandResult: ...
+
+    def cannot_rollback(self) -> str:
+        """'' when a rollback is possible; otherwise why a deploy must not start."""
+        ...
+
+
+@final
+class SubprocessRunner:
+    """The real thing: child processes of this Python, from the current directory."""
+
+    __slots__ = ()
+
+    def gate(
+        self, phase: str, env: str, report_dir: Path, extra: list[str], environ: Mapping[str, str]
+    ) -> GateResult:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        return run_phase(phase, env, report_dir, extra, environ=environ)
+
+    def rollback(self, journal: Path, environ: Mapping[str, str]) -> CommandResult:
+        command = [sys.executable, "-m", "deploy_steps.cli", "rollback", f"--journal={journal}"]
+        try:
+            completed = subprocess.run(
+                command,
+                env=dict(os.environ, **environ),
+                capture_output=True,
+                text=True,
+                timeout=30 * 60,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            return CommandResult(2, f"the rollback did not finish within 30 min: {exc}")
+        output = completed.stdout + completed.stderr
+        sys.stdout.write(output)
+        return CommandResult(completed.returncode, output)
+
+    def cannot_rollback(self) -> str:
+        return rollback_available()
+
+
+def rollback_available() -> str:
+    """'' when this build has `readiness rollback`; else why a deploy must not start."""
+    from deploy_steps.cli import build_parser
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            build_parser().parse_args(["rollback", "--journal=deploy-journal.json"])
+    except SystemExit:
+        return (
+            "this build has no `readiness rollback` command, so a failed deploy could not be "
+            "undone: the deploy stage is refused (the deploy phase is not in this tree yet)"
+        )
+    return ""
+
+
+def read_verdict(report_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((report_dir / "verdict.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
