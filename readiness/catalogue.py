@@ -3,6 +3,7 @@ rendered as `docs/checks.md`.
 
     python -m readiness.catalogue            # rewrite docs/checks.md
     python -m readiness.catalogue --check    # exit 1 if docs/checks.md is stale
+    python -m readiness.catalogue --json     # every check's metadata, as JSON
 
 Each `checks/**/test_*.py` is imported by path (as pytest does; `checks` is not a
 package) and each `test_*` function's markers are read: the phase, the severity (the
@@ -15,9 +16,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import json
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, final
 
@@ -181,6 +183,14 @@ def problems(checks: Iterable[CheckInfo]) -> list[str]:
     return out
 
 
+def from_json(data: dict[str, Any]) -> CheckInfo:
+    """A CheckInfo back from `--json` output."""
+    fields = dict(data)
+    for key in ("phases", "references", "problems"):
+        fields[key] = tuple(fields.get(key) or ())
+    return CheckInfo(**fields)
+
+
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -188,11 +198,16 @@ def digest(text: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m readiness.catalogue", description=__doc__)
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
     parser.add_argument("--root", type=Path, default=ROOT, help="the repository")
     args = parser.parse_args(argv)
     root: Path = args.root
     sys.path.insert(0, str(root))
-    text = render(collect(root))
+    checks = collect(root)
+    if args.json:
+        print(json.dumps([asdict(c) for c in checks], indent=1))
+        return 0
+    text = render(checks)
     target = root / OUTPUT
     current = target.read_text(encoding="utf-8") if target.is_file() else ""
     if args.check:

@@ -275,3 +275,36 @@ def test_reads_once_and_read_only(world: World) -> None:
     calls = world.taken.calls
     assert calls["total_calls"] == calls["distinct_requests"] > 0
     assert calls["mutating_calls"] == []
+
+
+def test_preflight_expected_alarms_and_canaries(pytestconfig: pytest.Config, world: World) -> None:
+    pytestconfig.addinivalue_line("markers", "preflight: readiness check marker")
+    quick = checks_of(pytestconfig, "preflight/test_quick_health.py")
+    snap = world.taken.snapshot
+    assert outcome(quick["test_alarm_exists"], inventory=snap, expected_name="firing") == (
+        "passed",
+        "",
+    )
+    assert outcome(quick["test_alarm_exists"], inventory=snap, expected_name="absent") == (
+        "failed",
+        "CloudWatch alarm absent not found in us-east-1",
+    )
+    assert outcome(quick["test_canary_exists"], inventory=snap, expected_name="down") == (
+        "passed",
+        "",
+    )
+    assert outcome(quick["test_canary_exists"], inventory=snap, expected_name="absent") == (
+        "failed",
+        "canary absent not found in us-east-1",
+    )
+    result, text = outcome(
+        quick["test_canary_exists"], inventory=world.denied.snapshot, expected_name="down"
+    )
+    assert result == "not-evaluated" and "synthetics.canaries in us-east-1" in text
+
+
+def test_preflight_reads_alarms_and_canaries() -> None:
+    from readiness.inventory.collectors import by_kind
+
+    for kind in ("cloudwatch.metric_alarms", "synthetics.canaries"):
+        assert "preflight" in by_kind()[kind].phases
