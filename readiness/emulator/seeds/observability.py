@@ -19,7 +19,7 @@ demo-risky (warnings only):
 - `monthly-production`: no notification                                 (cost-budget-notifies)
 
 demo-broken (criticals):
-- `prod-db-cpu-high`: in ALARM (SetAlarmState)                          (alarm-not-in-alarm)
+- `prod-api-cpu-high`: in ALARM (SetAlarmState)                         (alarm-not-in-alarm)
 - `prod-web-health`: canary stopped                                     (canary-running)
 - Cost Explorer: 17 USD a day so far, 60 USD a day forecast: the month's forecast is over
   the 500 USD limit (on the last day of a month the actual spend is)     (cost-forecast-*)
@@ -43,7 +43,7 @@ LOG_GROUPS = ("/ecs/prod-api", "/ecs/prod-worker")
 LOG_RETENTION_DAYS = 30
 ALERT_QUEUE = "prod-notifications"
 EDGE_ALARM = "prod-api-5xx"
-FIRING_ALARM = "prod-db-cpu-high"
+FIRING_ALARM = "prod-api-cpu-high"  # the post-deploy history fires the same one
 STOPPED_CANARY = "prod-web-health"
 DAILY_USD = {"demo": 9.0, "demo-risky": 9.0, "demo-broken": 17.0}
 FORECAST_DAILY_USD = {"demo": 9.0, "demo-risky": 9.0, "demo-broken": 60.0}

@@ -8,7 +8,8 @@ UTC), `MonthToDateUsd` (GetCostAndUsage, UnblendedCost, from the first of the mo
 the end of today; None when Cost Explorer has no figure) and `ForecastUsd`
 (GetCostForecast, UNBLENDED_COST, from tomorrow to the first of next month; 0 on the
 last day of the month, None when there is no forecast). Each is read separately, so one
-that cannot be read leaves only that figure unreadable.
+that cannot be read leaves only that figure unreadable. On AWS each Cost Explorer
+request is billed (0.01 USD): the audit makes two.
 """
 
 from __future__ import annotations
