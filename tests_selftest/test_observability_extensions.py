@@ -194,3 +194,30 @@ def test_budget_subscribers_are_readable(control: EmulatorControl) -> None:
             AccountId=ACCOUNT, BudgetName="unknown", Notification=notification
         )
     assert _code(exc) == "NotFoundException"
+
+
+# -- composite alarms -------------------------------------------------------------------------
+
+
+def test_composite_alarms_can_be_made_and_read(control: EmulatorControl) -> None:
+    cloudwatch = control.client("cloudwatch")
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"
+    cloudwatch.put_composite_alarm(
+        AlarmName="either-hot",
+        AlarmRule='ALARM("api-hot") OR ALARM(db-hot)',
+        AlarmDescription="API or database hot",
+        AlarmActions=[topic],
+        ActionsEnabled=False,
+        Tags=[{"Key": "Owner", "Value": "platform"}],
+    )
+    answer = cloudwatch.describe_alarms(AlarmTypes=["CompositeAlarm", "MetricAlarm"])
+    assert answer["MetricAlarms"] == []
+    (alarm,) = answer["CompositeAlarms"]
+    assert alarm["AlarmRule"] == 'ALARM("api-hot") OR ALARM(db-hot)'
+    assert alarm["AlarmActions"] == [topic] and alarm["ActionsEnabled"] is False
+    assert alarm["StateValue"] == "OK"
+    cloudwatch.set_alarm_state(AlarmName="either-hot", StateValue="ALARM", StateReason="hot")
+    firing = cloudwatch.describe_alarms(AlarmTypes=["CompositeAlarm"], StateValue="ALARM")
+    assert [a["AlarmName"] for a in firing["CompositeAlarms"]] == ["either-hot"]
+    tags = cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+    assert tags == [{"Key": "Owner", "Value": "platform"}]

@@ -82,6 +82,11 @@ def build(control: EmulatorControl) -> None:
     _alarm(control, "firing", [HEARD])
     _alarm(control, "no-data", [HEARD])
     cloudwatch = control.client("cloudwatch")
+    _alarm(control, "quiet-child", [])
+    cloudwatch.put_composite_alarm(
+        AlarmName="parent", AlarmRule='ALARM("quiet-child") OR ALARM(firing)', AlarmActions=[HEARD]
+    )
+    cloudwatch.put_composite_alarm(AlarmName="silent-parent", AlarmRule='ALARM("silent")')
     cloudwatch.set_alarm_state(AlarmName="firing", StateValue="ALARM", StateReason="hot")
     cloudwatch.set_alarm_state(
         AlarmName="no-data", StateValue="INSUFFICIENT_DATA", StateReason="quiet"
@@ -160,23 +165,24 @@ def test_pending_subscription_is_not_confirmed(world: World) -> None:
     assert "Endpoint" not in heard.get("Subscriptions")[0]  # never kept
 
 
-def test_composite_parent_covers_a_silent_child(world: World) -> None:
-    parent = Resource(
-        "cloudwatch.metric_alarms",
-        "us-east-1",
-        "parent",
-        {"AlarmKind": "composite", "AlarmRule": 'ALARM("silent")', "AlarmActions": [HEARD]},
-    )
-    snap = world.taken.snapshot
-    kinds = dict(snap.kinds)
-    records = list(kinds["cloudwatch.metric_alarms"]["us-east-1"]["records"])
-    kinds["cloudwatch.metric_alarms"] = {"us-east-1": {"records": [*records, parent.to_json()]}}
-    with_parent = type(snap)(snap.target, snap.taken_at, snap.window_hours, kinds)
+def test_composite_alarms(world: World) -> None:
     check = world.checks["test_alarm_actions_notify"]
-    assert outcome(check, resource=_alarm_of(world, "silent"), inventory=with_parent) == (
+    snap = world.taken.snapshot
+    parent = _alarm_of(world, "parent")
+    assert parent.get("AlarmKind") == "composite"
+    assert outcome(check, resource=parent, inventory=snap) == ("passed", "")
+    # A child without actions is covered by a composite parent that notifies...
+    assert outcome(check, resource=_alarm_of(world, "quiet-child"), inventory=snap) == (
         "passed",
         "",
     )
+    # ...but not by one that notifies nobody itself.
+    result, text = outcome(check, resource=_alarm_of(world, "silent-parent"), inventory=snap)
+    assert (result, text) == (
+        "failed",
+        "us-east-1/silent-parent notifies nobody: it has no alarm action to an SNS topic",
+    )
+    assert outcome(check, resource=_alarm_of(world, "silent"), inventory=snap)[0] == "failed"
 
 
 def test_unreadable_topics_are_not_evaluated(world: World) -> None:

@@ -1,5 +1,5 @@
 """Observability and cost (us-east-1): the alerts topic, the canaries, the log groups, a
-5XX alarm, the monthly budget and the month's cost figures.
+5XX and composite alarms, the monthly budget and the month's cost figures.
 
 Runs after compute and data (ORDER 60), whose alarms all notify `prod-alerts`.
 
@@ -8,7 +8,8 @@ demo: SNS topic `prod-alerts` with a confirmed SQS subscription (queue
 canaries `prod-api-health` and `prod-web-health` started (RUNNING; their artifact
 location is only a name, no bucket is made); log groups `/ecs/prod-api` and
 `/ecs/prod-worker` kept 30 days; alarm `prod-api-5xx` (target 5XX answers behind the
-load balancer) notifying prod-alerts; budget `monthly-production` (450 USD a month, notifies
+load balancer) and composite alarm `prod-service-health` (API or database CPU high),
+both notifying prod-alerts; budget `monthly-production` (450 USD a month, notifies
 platform@example.com at 90 % of the forecast); Cost Explorer at 9 USD a day, forecast the
 same (at most 279 USD in a month, under the 500 USD limit). Everything tagged with TAGS.
 
@@ -19,7 +20,7 @@ demo-risky (warnings only):
 - `monthly-production`: no notification                                 (cost-budget-notifies)
 
 demo-broken (criticals):
-- `prod-api-cpu-high`: in ALARM (SetAlarmState)                         (alarm-not-in-alarm)
+- `prod-api-cpu-high`, and so `prod-service-health`: in ALARM            (alarm-not-in-alarm)
 - `prod-web-health`: canary stopped                                     (canary-running)
 - Cost Explorer: 17 USD a day so far, 60 USD a day forecast: the month's forecast is over
   the 500 USD limit (on the last day of a month the actual spend is)     (cost-forecast-*)
@@ -43,6 +44,8 @@ LOG_GROUPS = ("/ecs/prod-api", "/ecs/prod-worker")
 LOG_RETENTION_DAYS = 30
 ALERT_QUEUE = "prod-notifications"
 EDGE_ALARM = "prod-api-5xx"
+COMPOSITE = "prod-service-health"
+COMPOSITE_OF = ("prod-api-cpu-high", "prod-db-cpu-high")
 FIRING_ALARM = "prod-api-cpu-high"  # the post-deploy history fires the same one
 STOPPED_CANARY = "prod-web-health"
 DAILY_USD = {"demo": 9.0, "demo-risky": 9.0, "demo-broken": 17.0}
@@ -54,12 +57,17 @@ def seed(stack: Stack) -> None:
     seed_canaries(stack)
     seed_log_groups(stack)
     seed_edge_alarm(stack)
+    seed_composite_alarm(stack)
     seed_cost(stack)
     if stack.broken:
-        stack.client("cloudwatch").set_alarm_state(
+        cloudwatch = stack.client("cloudwatch")
+        cloudwatch.set_alarm_state(
             AlarmName=FIRING_ALARM,
             StateValue="ALARM",
             StateReason="Threshold Crossed: 3 datapoints were greater than the threshold (80.0)",
+        )
+        cloudwatch.set_alarm_state(  # what AWS would make of its rule
+            AlarmName=COMPOSITE, StateValue="ALARM", StateReason=f"{FIRING_ALARM} is in ALARM"
         )
 
 
@@ -137,6 +145,18 @@ def seed_edge_alarm(stack: Stack) -> None:
         spec["AlarmActions"] = [ALERTS_TOPIC_ARN]
         spec["OKActions"] = [ALERTS_TOPIC_ARN]
     stack.client("cloudwatch").put_metric_alarm(**spec)
+    stack.count("cloudwatch.metric_alarms")
+
+
+def seed_composite_alarm(stack: Stack) -> None:
+    stack.client("cloudwatch").put_composite_alarm(
+        AlarmName=COMPOSITE,
+        AlarmDescription="The API or its database is running hot",
+        AlarmRule=" OR ".join(f'ALARM("{name}")' for name in COMPOSITE_OF),
+        AlarmActions=[ALERTS_TOPIC_ARN],
+        OKActions=[ALERTS_TOPIC_ARN],
+        Tags=tag_list(),
+    )
     stack.count("cloudwatch.metric_alarms")
 
 
