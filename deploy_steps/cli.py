@@ -19,6 +19,12 @@ def _gate(args: argparse.Namespace, extra: list[str]) -> int:
     return result.exit_code
 
 
+def _watch(args: argparse.Namespace, extra: list[str]) -> int:
+    from deploy_steps import watch
+
+    return watch.run(args, extra)
+
+
 def _emulator(args: argparse.Namespace, extra: list[str]) -> int:
     from readiness.emulator.__main__ import main as emulator_main
 
@@ -41,6 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--env", default=None, help="environment from readiness.toml")
     gate.add_argument("--report-dir", default="out", help="where the reports go (default: out)")
     gate.set_defaults(run=_gate)
+    watch = sub.add_parser(
+        "watch",
+        help="repeat the postdeploy gate; roll back on a critical failure (0/1/2 as a gate)",
+        description="Runs `readiness gate postdeploy` every --interval for --for, keeps "
+        "watch.html/json/md accumulating in the report folder, runs the environment's "
+        "[postdeploy] rollback_command on a critical failure and notifies. Arguments after "
+        "the options go to pytest (e.g. --window=24h).",
+    )
+    from deploy_steps import watch as watch_module
+
+    watch_module.add_arguments(watch)
+    watch.set_defaults(run=_watch)
     emulator = sub.add_parser("emulator", help="serve the embedded local AWS alone")
     emulator.add_argument("--seed", default="demo")
     emulator.add_argument("--port", type=int, default=5000)
@@ -51,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "gate":
+    if extra and args.command not in ("gate", "watch"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     run: Command = args.run
     return run(args, extra)

@@ -135,6 +135,25 @@ class Notify(_Strict):
     webhook_url: str | None = None
 
 
+class Postdeploy(_Strict):
+    """Post-deploy monitoring: what the watch runs on a critical failure, and triage bounds.
+
+    `rollback_command` is an argument list (no shell); `{report_dir}` and `{env}` in it are
+    filled in. A first word `readiness` runs this installation's own command line.
+    """
+
+    rollback_command: list[Name] = [
+        "readiness",
+        "rollback",
+        "--journal",
+        "{report_dir}/deploy-journal.json",
+    ]
+    rollback_timeout_s: float = Field(default=900.0, gt=0, le=7200)
+    triage_log_events: int = Field(default=20, ge=1, le=200)
+    triage_minutes: int = Field(default=30, ge=1, le=1440)
+    webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
+
+
 class Environment(_Strict):
     """One deployment target: a real account, or the embedded emulator."""
 
@@ -156,6 +175,7 @@ class Environment(_Strict):
     log_groups: list[Name] = []
     deploy: Deploy = Deploy()
     notify: Notify = Notify()
+    postdeploy: Postdeploy = Postdeploy()
     runbook_url: str | None = None
     on_call: str | None = None
     max_attempts: int = Field(default=5, ge=1, le=20)

@@ -152,7 +152,12 @@ class AwsAccess:
                     service,
                     region,
                     operation,
-                    [params.get("url_path"), params.get("query_string"), params.get("body")],
+                    [
+                        params.get("url"),
+                        params.get("url_path"),
+                        params.get("query_string"),
+                        params.get("body"),
+                    ],
                 ),
                 read_only_run=read_only,
                 started=time.perf_counter(),

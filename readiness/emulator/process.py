@@ -97,13 +97,15 @@ class EmulatorProcess:
         )
         try:
             info = cls._await_ready(process, timeout_s)
-        except BaseException:
+        except BaseException as exc:
             cls._terminate(process)
             log.seek(0)
             tail = log.read()[-2000:]
             log.close()
             if tail:
-                raise EmulatorError(f"the emulator did not start; its log ends:\n{tail}") from None
+                raise EmulatorError(
+                    f"the emulator did not start ({exc}); its log ends:\n{tail}"
+                ) from None
             raise
         return cls(process, info, log)
 

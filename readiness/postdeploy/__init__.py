@@ -1,0 +1,1 @@
+"""Post-deploy monitoring: the window rules, the canary chart, triage, and the watch."""
