@@ -72,3 +72,34 @@ def test_budget_exists(inventory: Snapshot, expected_name: str) -> None:
     assert expected_name in _names(inventory, "budgets.budgets"), (
         f"budget {expected_name} not found"
     )
+
+
+@pytest.mark.check(
+    id="preflight-alarm-exists",
+    title="Each expected CloudWatch alarm exists",
+    category="preflight",
+    risk="A release watched by an alarm that is not there fails silently.",
+    remediation="Create the alarm (terraform apply of the monitoring module) or fix the "
+    "name under [environments.NAME.expect].",
+)
+@pytest.mark.expected("alarms")
+def test_alarm_exists(inventory: Snapshot, expected_name: str) -> None:
+    assert expected_name in _names(inventory, "cloudwatch.metric_alarms"), (
+        f"CloudWatch alarm {expected_name} not found in {', '.join(inventory.target.regions)}"
+    )
+
+
+@pytest.mark.check(
+    id="preflight-canary-exists",
+    title="Each expected CloudWatch Synthetics canary exists",
+    category="preflight",
+    risk="The post-deploy validation judges the canaries' success rate: without them "
+    "there is nothing to judge.",
+    remediation="Create the canary (aws synthetics create-canary ...) or fix the name "
+    "under [environments.NAME.expect].",
+)
+@pytest.mark.expected("canaries")
+def test_canary_exists(inventory: Snapshot, expected_name: str) -> None:
+    assert expected_name in _names(inventory, "synthetics.canaries"), (
+        f"canary {expected_name} not found in {', '.join(inventory.target.regions)}"
+    )

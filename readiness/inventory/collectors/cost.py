@@ -1,12 +1,29 @@
-"""Budgets (and cost figures)."""
+"""Budgets, and the month's cost from Cost Explorer.
+
+Kind `budgets.budgets` (global): DescribeBudgets' entries with `Notifications`, each with
+its `Subscribers`.
+
+Kind `ce.month_spend` (global, audit): one record, id `month`, with `Month` (YYYY-MM,
+UTC), `MonthToDateUsd` (GetCostAndUsage, UnblendedCost, from the first of the month to
+the end of today; None when Cost Explorer has no figure) and `ForecastUsd`
+(GetCostForecast, UNBLENDED_COST, from tomorrow to the first of next month; 0 on the
+last day of the month, None when there is no forecast). Each is read separately, so one
+that cannot be read leaves only that figure unreadable. On AWS each Cost Explorer
+request is billed (0.01 USD): the audit makes two.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from readiness.inventory.collect import CollectContext, Found, collector
 
 HEALTH = ("preflight", "audit", "postdeploy", "deploy")
+MONTH_SPEND = "ce.month_spend"
+COST_METRIC = "UnblendedCost"
+FORECAST_METRIC = "UNBLENDED_COST"
 
 
 @collector("budgets.budgets", phases=HEALTH, scope="global")
@@ -47,4 +64,56 @@ def budgets(ctx: CollectContext, region: str) -> Iterable[Found]:
     return ctx.each(rows, describe)
 
 
-COLLECTORS = (budgets,)
+def month_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first day of this month and of the next."""
+    first = today.replace(day=1)
+    return first, (first + dt.timedelta(days=32)).replace(day=1)
+
+
+def _amount(value: Any) -> float:
+    return float(str((value or {}).get("Amount")))
+
+
+def month_to_date(ctx: CollectContext) -> float | None:
+    today = ctx.now.date()
+    first, _ = month_bounds(today)
+    answer = ctx.fetch.call(
+        "ce",
+        "global",
+        "get_cost_and_usage",
+        TimePeriod={"Start": first.isoformat(), "End": (today + dt.timedelta(days=1)).isoformat()},
+        Granularity="MONTHLY",
+        Metrics=[COST_METRIC],
+    )
+    totals = [(p.get("Total") or {}).get(COST_METRIC) for p in answer.get("ResultsByTime") or []]
+    amounts = [t for t in totals if t]
+    return sum(_amount(a) for a in amounts) if amounts else None
+
+
+def rest_of_month_forecast(ctx: CollectContext) -> float | None:
+    today = ctx.now.date()
+    _, following = month_bounds(today)
+    start = today + dt.timedelta(days=1)
+    if start >= following:
+        return 0.0  # the last day of the month: nothing is left to forecast
+    answer = ctx.fetch.call(
+        "ce",
+        "global",
+        "get_cost_forecast",
+        TimePeriod={"Start": start.isoformat(), "End": following.isoformat()},
+        Metric=FORECAST_METRIC,
+        Granularity="MONTHLY",
+    )
+    return _amount(answer["Total"]) if answer.get("Total") else None
+
+
+@collector(MONTH_SPEND, phases=("audit",), scope="global")
+def month_spend(ctx: CollectContext, region: str) -> Iterable[Found]:
+    """This month's cost so far and the forecast for the rest of it (Cost Explorer)."""
+    found = Found(id="month", data={"Month": ctx.now.strftime("%Y-%m")})
+    found.enrich("MonthToDateUsd", lambda: month_to_date(ctx))
+    found.enrich("ForecastUsd", lambda: rest_of_month_forecast(ctx))
+    yield found
+
+
+COLLECTORS = (budgets, month_spend)
