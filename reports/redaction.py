@@ -7,6 +7,8 @@ like when we did not know it (AWS keys, tokens, passwords in URLs or key=value p
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import os
 import re
@@ -147,3 +149,21 @@ def scrub_in_place(obj: Any, scrub: Callable[[str], str], depth: int = 0) -> Any
             if cleaned is not value:
                 object.__setattr__(obj, field.name, cleaned)
     return obj
+
+
+def scrub_extra(extra: dict[str, Any], redactor: Redactor) -> None:
+    """Scrub one pytest-html extra in place: text, HTML, URLs and JSON as they are, SVG
+    images through their base64 form; other binary media cannot hold text we know."""
+    kind = extra.get("format_type")
+    content = extra.get("content")
+    if kind in ("text", "html", "url") and isinstance(content, str):
+        extra["content"] = redactor.scrub(content)
+    elif kind == "json":
+        extra["content"] = redactor.scrub_obj(content)
+    elif kind == "image" and extra.get("mime_type") == "image/svg+xml" and isinstance(content, str):
+        try:
+            text = base64.b64decode(content.encode(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            extra["content"] = redactor.scrub(content)
+        else:
+            extra["content"] = base64.b64encode(redactor.scrub(text).encode()).decode()
