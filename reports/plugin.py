@@ -33,6 +33,7 @@ from reports.redaction import (
     scrub_extra,
     scrub_in_place,
     secret_values_from_environment,
+    secret_values_in,
 )
 from reports.selection import partial_reasons, phase_label
 from reports.summary import RunSummary, placeholder
@@ -136,6 +137,8 @@ class VerdictPlugin:
         extra: list[str] = []
         for values in self.config.hook.pytest_readiness_secrets(config=self.config):
             extra.extend(v for v in values or [] if isinstance(v, str))
+        if self.controller:
+            extra.extend(secret_values_in(self._safe(self._target, {})))
         self.redactor = Redactor(secret_values_from_environment()).add(extra)
 
     @pytest.hookimpl(tryfirst=True)
@@ -155,6 +158,7 @@ class VerdictPlugin:
                 (self.out / stale).unlink(missing_ok=True)
         except OSError as exc:
             self.internal.append(f"cannot write to the report folder {self.out}: {exc}")
+        self._guard(self._refresh_redactor)
         self._guard(self._scrub_metadata)
 
     @pytest.hookimpl(trylast=True)
@@ -203,6 +207,8 @@ class VerdictPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.controller:
+            self._guard(self._refresh_redactor)
         if not self.config.pluginmanager.has_plugin("dsession"):
             self.book.expect([item.nodeid for item in session.items])
 
@@ -307,6 +313,8 @@ class VerdictPlugin:
             notes += [f"partial run accepted (--allow-partial): {p}" for p in partial]
         else:
             problems += [f"partial run (pass --allow-partial to accept): {p}" for p in partial]
+        if not self.book.results():
+            problems.append("no check ran: a gate that judged nothing is not a GO")
         problems += self._duplicate_ids(self.book.results())
         problems += self.internal
         return problems, notes
@@ -324,7 +332,14 @@ class VerdictPlugin:
 
     def _target(self) -> dict[str, Any]:
         target = self.config.hook.pytest_readiness_target(config=self.config)
-        return dict(target) if isinstance(target, dict) else {}
+        if not isinstance(target, dict):
+            return {}
+        target = dict(target)
+        regions = target.get("regions", [])
+        target["regions"] = (
+            [str(r) for r in regions] if isinstance(regions, list | tuple) else [str(regions)]
+        )
+        return target
 
     def _sections(self) -> list[dict[str, str]]:
         sections: list[dict[str, str]] = []

@@ -51,7 +51,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"(?i)(?P<key>[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
             r"private[_-]?key|credential|signature)[\w.-]*)"
-            r"(?P<sep>[\"']?\s*(?:=|:)\s*[\"']?)(?P<value>[^\s\"',;&<>)}\]]{4,})"
+            r"(?P<sep>[\"']?\s*(?:=|:)\s*[\"']?)(?!\[REDACTED\])(?P<value>[^\s\"',;&<>)}\]]{4,})"
         ),
         r"\g<key>\g<sep>" + MASK,
     ),
@@ -74,7 +74,28 @@ def secret_values_from_environment(environ: Mapping[str, str] | None = None) -> 
     for name, value in env.items():
         if _SECRET_NAME.search(name) and _worth_masking(value):
             values.append(value)
+        values.extend(url_passwords(value))
     return values
+
+
+_URL_PASSWORD = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:(?P<password>[^/\s@]+)@")
+
+
+def url_passwords(text: str) -> list[str]:
+    """Passwords inside URLs (`scheme://user:password@host`), to mask wherever they
+    show up later, in a URL or alone."""
+    return [m.group("password") for m in _URL_PASSWORD.finditer(text)]
+
+
+def secret_values_in(obj: Any) -> list[str]:
+    """Passwords of URLs anywhere in a JSON-like structure (a target description)."""
+    if isinstance(obj, str):
+        return url_passwords(obj)
+    if isinstance(obj, Mapping):
+        return [v for value in obj.values() for v in secret_values_in(value)]
+    if isinstance(obj, list | tuple):
+        return [v for value in obj for v in secret_values_in(value)]
+    return []
 
 
 def is_secret_name(name: str) -> bool:
