@@ -305,3 +305,31 @@ def test_no_secret_reaches_any_output(
     for name in ("verdict.json", "junit.xml", "summary.md"):
         assert "leak-assert" in texts[name], f"{name} does not list the check"
     assert Path(out / "verdict.json").stat().st_size > 0
+
+
+def test_verdict_json_says_no_go_while_the_run_is_going(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    make_suite(pytester, "http://127.0.0.1:4566", [])
+    (pytester.path / "waivers.toml").unlink()
+    pytester.makepyfile(
+        test_checks="""
+import json, pathlib
+import pytest
+
+@pytest.mark.audit
+@pytest.mark.critical
+@pytest.mark.check(id="reads-verdict", title="t", category="operations")
+def test_during_the_run():
+    data = json.loads(pathlib.Path("out/verdict.json").read_text())
+    assert data["verdict"] == "NO_GO" and data["exit_code"] == 2
+    assert data["complete"] is False
+"""
+    )
+    (pytester.path / "out").mkdir()
+    (pytester.path / "out" / "verdict.json").write_text('{"verdict": "GO", "exit_code": 0}')
+    result = pytester.runpytest_inprocess("-p", "no:randomly")
+    assert result.ret == 0, result.stdout.str()
+    after = json.loads((pytester.path / "out" / "verdict.json").read_text())
+    assert after["verdict"] == "GO" and after["complete"] is True
