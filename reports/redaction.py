@@ -28,6 +28,10 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 _HARMLESS_VALUES = {"true", "false", "none", "null", "yes", "no", "local"}
+# Names that look like secrets but are not: the working directory (PWD), session plumbing.
+_HARMLESS_NAME = re.compile(
+    r"^(?:OLD)?PWD$|^XAUTHORITY$|^SSH_AUTH_SOCK$|^DBUS_SESSION_BUS_ADDRESS$|^XDG_SESSION_",
+)
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Access key ids (long-term and temporary).
@@ -72,7 +76,7 @@ def secret_values_from_environment(environ: Mapping[str, str] | None = None) -> 
     env = os.environ if environ is None else environ
     values = []
     for name, value in env.items():
-        if _SECRET_NAME.search(name) and _worth_masking(value):
+        if is_secret_name(name) and _worth_masking(value):
             values.append(value)
         values.extend(url_passwords(value))
     return values
@@ -99,7 +103,7 @@ def secret_values_in(obj: Any) -> list[str]:
 
 
 def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
+    return bool(_SECRET_NAME.search(name)) and not _HARMLESS_NAME.search(name)
 
 
 def _worth_masking(value: str) -> bool:

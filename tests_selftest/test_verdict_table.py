@@ -10,9 +10,7 @@ CI judges it: by the gate's rule, exit code against verdict.json.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -218,6 +216,16 @@ CASES = [
         same_results=False,
     ),
     Case(
+        "broken config",
+        {
+            "conftest.py": 'pytest_plugins = ["reports.plugin", "readiness.pytest_plugin"]\n',
+            "readiness.toml": 'default = "x"\n[environments.x\n',
+            "test_a.py": PASS,
+        },
+        NO_GO,
+        problem="readiness.toml: not valid TOML",
+    ),
+    Case(
         "broken waiver file",
         {"test_a.py": PASS},
         NO_GO,
@@ -337,7 +345,8 @@ def test_verdict_table(
     monkeypatch.setenv("READINESS_RUN_ID", RUN_ID)
     pytester.makeini(INI)
     files = {"conftest.py": CONFTEST, **case.files}
-    pytester.makepyfile(**{Path(n).stem: text for n, text in files.items()})
+    for name, text in files.items():
+        (pytester.path / name).write_text(text)
     if case.waivers is not None:
         (pytester.path / "waivers.toml").write_text(case.waivers)
     if "--lf" in case.args:  # a previous full run leaves a last-failed list
@@ -366,4 +375,3 @@ def test_verdict_table(
     else:
         assert alone.code == xdist.code
         assert _shape(alone.verdict, case.same_results) == _shape(xdist.verdict, case.same_results)
-    os.sync()
