@@ -10,7 +10,7 @@ import pytest
 
 from deploy_steps.gate import judge
 
-from .conftest import run_suite
+from .conftest import REPO, run_suite
 
 pytestmark = [pytest.mark.slow]
 FILES = ("readiness.html", "verdict.json", "junit.xml", "summary.md")
@@ -35,7 +35,7 @@ def test_audit_on_the_demo_prints_the_banner_and_writes_the_four_files(
     assert verdict["complete"] and verdict["verdict"] == "GO" and verdict["exit_code"] == 0
     assert verdict["environment"] == "local" and verdict["emulated"] is True
     assert verdict["counts"]["total"] > 20 and verdict["counts"]["passed"] > 0
-    # The committed waivers.toml is for the risky demo only: nothing stale here.
+    # The committed waivers.toml row is for another environment: nothing stale here.
     assert verdict["waivers"] == []
     assert judge(run.returncode, out / "verdict.json", "demo-audit-1").exit_code == 0
     page = (out / "readiness.html").read_text()
@@ -45,11 +45,15 @@ def test_audit_on_the_demo_prints_the_banner_and_writes_the_four_files(
     assert (out / "summary.md").read_text().startswith("## 🟢 Readiness: GO (exit 0)")
 
 
-def test_the_committed_waiver_shows_as_an_accepted_risk_on_the_risky_demo(
+def test_the_committed_waiver_row_shows_as_an_accepted_risk_on_the_risky_demo(
     folders: dict[str, Path],
 ) -> None:
     out = folders["local-risky"]
-    run = run_suite(["-m", "audit", "--env", "local-risky"], out)
+    committed = (REPO / "waivers.toml").read_text()
+    assert 'environments = ["staging"]' in committed
+    rows = out.parent / "waivers-local-risky.toml"
+    rows.write_text(committed.replace('["staging"]', '["local-risky"]'))
+    run = run_suite(["-m", "audit", "--env", "local-risky", f"--waivers={rows}"], out)
     assert run.returncode == 1, run.stdout[-4000:]
     verdict = run.verdict
     assert verdict["verdict"] == "CONDITIONAL_GO"
