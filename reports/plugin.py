@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import threading
 import uuid
 from collections.abc import Generator
 from html import escape
@@ -27,7 +28,13 @@ from reports.outputs import junit as junit_out
 from reports.outputs import markdown as markdown_out
 from reports.outputs import terminal as terminal_out
 from reports.policing import inspect_item, register_markers, tag_of
-from reports.redaction import Redactor, scrub_in_place, secret_values_from_environment
+from reports.redaction import (
+    Redactor,
+    scrub_extra,
+    scrub_in_place,
+    secret_values_from_environment,
+    secret_values_in,
+)
 from reports.selection import partial_reasons, phase_label
 from reports.summary import RunSummary, placeholder
 from reports.tally import HINT, ResultBook, outcome_hint, report_outcome
@@ -35,6 +42,7 @@ from reports.verdict import decide
 from reports.waivers import Waiver, WaiverFileError, WaiverStatus, apply_waivers, load_waivers
 
 PLUGIN_NAME = "readiness-verdict"
+WORKER_KEY = "readiness_internal"
 FILES = {
     "html": "readiness.html",
     "json": "verdict.json",
@@ -129,6 +137,8 @@ class VerdictPlugin:
         extra: list[str] = []
         for values in self.config.hook.pytest_readiness_secrets(config=self.config):
             extra.extend(v for v in values or [] if isinstance(v, str))
+        if self.controller:
+            extra.extend(secret_values_in(self._safe(self._target, {})))
         self.redactor = Redactor(secret_values_from_environment()).add(extra)
 
     @pytest.hookimpl(tryfirst=True)
@@ -148,6 +158,7 @@ class VerdictPlugin:
                 (self.out / stale).unlink(missing_ok=True)
         except OSError as exc:
             self.internal.append(f"cannot write to the report folder {self.out}: {exc}")
+        self._guard(self._refresh_redactor)
         self._guard(self._scrub_metadata)
 
     @pytest.hookimpl(trylast=True)
@@ -196,12 +207,24 @@ class VerdictPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.controller:
+            self._guard(self._refresh_redactor)
         if not self.config.pluginmanager.has_plugin("dsession"):
             self.book.expect([item.nodeid for item in session.items])
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         self.book.expect(list(ids))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        """A worker ended: bring home its plugin failures; a crash is a problem."""
+        name = str(getattr(getattr(node, "gateway", None), "id", "worker"))
+        output = getattr(node, "workeroutput", None)
+        if isinstance(output, dict):
+            self.internal.extend(str(p) for p in output.get(WORKER_KEY, []) or [])
+        if error:
+            self.internal.append(f"xdist worker {name} crashed: {error}")
 
     # -- running: tag and scrub every report where it is made ---------------------------
 
@@ -216,6 +239,8 @@ class VerdictPlugin:
             self._scrub_report(report)
         except Exception as exc:
             self.internal.append(f"verdict plugin failed on a report: {exc}")
+            report.outcome = "failed"
+            report.longrepr = f"verdict plugin failed on this report: {type(exc).__name__}"
         return report
 
     def _scrub_report(self, report: pytest.TestReport | pytest.CollectReport) -> None:
@@ -236,12 +261,8 @@ class VerdictPlugin:
         extras = getattr(report, "extras", None)
         if isinstance(extras, list):
             for extra in extras:
-                if (
-                    isinstance(extra, dict)
-                    and extra.get("format_type") in ("text", "json", "html", "url")
-                    and isinstance(extra.get("content"), str)
-                ):
-                    extra["content"] = scrub(extra["content"])
+                if isinstance(extra, dict):
+                    scrub_extra(extra, self.redactor)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -292,6 +313,8 @@ class VerdictPlugin:
             notes += [f"partial run accepted (--allow-partial): {p}" for p in partial]
         else:
             problems += [f"partial run (pass --allow-partial to accept): {p}" for p in partial]
+        if not self.book.results():
+            problems.append("no check ran: a gate that judged nothing is not a GO")
         problems += self._duplicate_ids(self.book.results())
         problems += self.internal
         return problems, notes
@@ -309,7 +332,14 @@ class VerdictPlugin:
 
     def _target(self) -> dict[str, Any]:
         target = self.config.hook.pytest_readiness_target(config=self.config)
-        return dict(target) if isinstance(target, dict) else {}
+        if not isinstance(target, dict):
+            return {}
+        target = dict(target)
+        regions = target.get("regions", [])
+        target["regions"] = (
+            [str(r) for r in regions] if isinstance(regions, list | tuple) else [str(regions)]
+        )
+        return target
 
     def _sections(self) -> list[dict[str, str]]:
         sections: list[dict[str, str]] = []
@@ -321,7 +351,10 @@ class VerdictPlugin:
         self._refresh_redactor()
         problems, notes = self._run_problems(session, exitstatus)
         today = dt.datetime.now(dt.UTC).date()
-        results, statuses = apply_waivers(self.book.results(), self.waivers, today)
+        environment = self._safe(self._target, {}).get("environment")
+        results, statuses = apply_waivers(
+            self.book.results(), self.waivers, today, str(environment) if environment else None
+        )
         return self._build(results, statuses, problems, notes, today)
 
     def _build(
@@ -369,10 +402,19 @@ class VerdictPlugin:
         return self._build(self.book.results(), [], [*self.internal, why], [], today)
 
     def _write(self, summary: RunSummary) -> None:
+        """Each file on its own; verdict.json last, even when another one failed."""
         scrub = self.redactor.scrub
-        write_atomic(self.out / FILES["markdown"], scrub(markdown_out.render(summary)))
-        write_atomic(self.out / FILES["junit"], scrub(junit_out.render(summary)))
+        failures: list[str] = []
+        for name, render in (("markdown", markdown_out.render), ("junit", junit_out.render)):
+            try:
+                write_atomic(self.out / FILES[name], scrub(render(summary)))
+            except Exception as exc:
+                failures.append(f"{FILES[name]}: {type(exc).__name__}: {exc}")
+        if failures and summary.decision.exit_code != 2:
+            raise RuntimeError("; ".join(failures))
         write_json(self.out / FILES["json"], self.redactor.scrub_obj(summary.to_json()))
+        if failures:
+            raise RuntimeError("; ".join(failures))
 
     def _print(self, summary: RunSummary) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -387,6 +429,9 @@ class VerdictPlugin:
         self, session: pytest.Session, exitstatus: int
     ) -> Generator[None, None, None]:
         if not self.controller:
+            output = getattr(self.config, "workeroutput", None)
+            if isinstance(output, dict):
+                output[WORKER_KEY] = list(self.internal)
             return (yield)
         try:
             summary = self._summarise(session, exitstatus)
@@ -416,6 +461,50 @@ class VerdictPlugin:
         except Exception as exc:
             return f"cannot write the reports in {self.out}: {type(exc).__name__}: {exc}"
         return None
+
+    # -- pytest-timeout's thread method -------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True, optionalhook=True)
+    def pytest_timeout_set_timer(self, item: pytest.Item, settings: Any) -> bool | None:
+        """pytest-timeout's thread method ends the process with `os._exit(1)`, which no
+        hook outlives. In a single process, end it here instead: the timed-out check as
+        an error, verdict.json as a finished NO-GO, the verdict block, then exit 2, the
+        same verdict xdist gives for the crashed worker. Workers keep the default."""
+        method = str(getattr(settings, "method", ""))
+        on_main = threading.current_thread() is threading.main_thread()
+        if not self.controller or not (method == "thread" or (method == "signal" and not on_main)):
+            return None
+        timeout = float(settings.timeout)
+        timer = threading.Timer(timeout, self._timed_out, (item, timeout))
+        timer.name = f"readiness-timeout {item.nodeid}"
+        timer.daemon = True
+
+        def cancel() -> None:
+            timer.cancel()
+            if threading.current_thread() is not timer:
+                timer.join()
+
+        item.cancel_timeout = cancel  # type: ignore[attr-defined]  # pytest-timeout's slot
+        timer.start()
+        return True
+
+    def _timed_out(self, item: pytest.Item, timeout: float) -> None:
+        try:
+            why = f"timeout: {item.nodeid} ran longer than {timeout:g} s; the run was ended"
+            self.book.crash(item.nodeid, tag_of(list(item.user_properties)), why)
+            summary = self._fallback(why)
+            self.summary = summary
+            self._try_write(summary)
+            capman = self.config.pluginmanager.get_plugin("capturemanager")
+            if capman is not None:
+                capman.suspend_global_capture(in_=True)
+            self._print(summary)
+        except BaseException:  # the process ends below whatever happened
+            pass
+        finally:
+            with contextlib.suppress(BaseException):
+                self.config.get_terminal_writer().flush()
+            os._exit(2)
 
     # -- pytest-html ---------------------------------------------------------------------
 

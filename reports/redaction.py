@@ -7,6 +7,8 @@ like when we did not know it (AWS keys, tokens, passwords in URLs or key=value p
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import os
 import re
@@ -26,6 +28,10 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 _HARMLESS_VALUES = {"true", "false", "none", "null", "yes", "no", "local"}
+# Names that look like secrets but are not: the working directory (PWD), session plumbing.
+_HARMLESS_NAME = re.compile(
+    r"^(?:OLD)?PWD$|^XAUTHORITY$|^SSH_AUTH_SOCK$|^DBUS_SESSION_BUS_ADDRESS$|^XDG_SESSION_",
+)
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Access key ids (long-term and temporary).
@@ -49,7 +55,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"(?i)(?P<key>[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
             r"private[_-]?key|credential|signature)[\w.-]*)"
-            r"(?P<sep>[\"']?\s*(?:=|:)\s*[\"']?)(?P<value>[^\s\"',;&<>)}\]]{4,})"
+            r"(?P<sep>[\"']?\s*(?:=|:)\s*[\"']?)(?!\[REDACTED\])(?P<value>[^\s\"',;&<>)}\]]{4,})"
         ),
         r"\g<key>\g<sep>" + MASK,
     ),
@@ -70,13 +76,34 @@ def secret_values_from_environment(environ: Mapping[str, str] | None = None) -> 
     env = os.environ if environ is None else environ
     values = []
     for name, value in env.items():
-        if _SECRET_NAME.search(name) and _worth_masking(value):
+        if is_secret_name(name) and _worth_masking(value):
             values.append(value)
+        values.extend(url_passwords(value))
     return values
 
 
+_URL_PASSWORD = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:(?P<password>[^/\s@]+)@")
+
+
+def url_passwords(text: str) -> list[str]:
+    """Passwords inside URLs (`scheme://user:password@host`), to mask wherever they
+    show up later, in a URL or alone."""
+    return [m.group("password") for m in _URL_PASSWORD.finditer(text)]
+
+
+def secret_values_in(obj: Any) -> list[str]:
+    """Passwords of URLs anywhere in a JSON-like structure (a target description)."""
+    if isinstance(obj, str):
+        return url_passwords(obj)
+    if isinstance(obj, Mapping):
+        return [v for value in obj.values() for v in secret_values_in(value)]
+    if isinstance(obj, list | tuple):
+        return [v for value in obj for v in secret_values_in(value)]
+    return []
+
+
 def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
+    return bool(_SECRET_NAME.search(name)) and not _HARMLESS_NAME.search(name)
 
 
 def _worth_masking(value: str) -> bool:
@@ -147,3 +174,21 @@ def scrub_in_place(obj: Any, scrub: Callable[[str], str], depth: int = 0) -> Any
             if cleaned is not value:
                 object.__setattr__(obj, field.name, cleaned)
     return obj
+
+
+def scrub_extra(extra: dict[str, Any], redactor: Redactor) -> None:
+    """Scrub one pytest-html extra in place: text, HTML, URLs and JSON as they are, SVG
+    images through their base64 form; other binary media cannot hold text we know."""
+    kind = extra.get("format_type")
+    content = extra.get("content")
+    if kind in ("text", "html", "url") and isinstance(content, str):
+        extra["content"] = redactor.scrub(content)
+    elif kind == "json":
+        extra["content"] = redactor.scrub_obj(content)
+    elif kind == "image" and extra.get("mime_type") == "image/svg+xml" and isinstance(content, str):
+        try:
+            text = base64.b64decode(content.encode(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            extra["content"] = redactor.scrub(content)
+        else:
+            extra["content"] = base64.b64encode(redactor.scrub(text).encode()).decode()

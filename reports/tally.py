@@ -134,6 +134,14 @@ class ResultBook:
         if report.when == "teardown":
             entry.done = True
 
+    def crash(self, nodeid: str, tag: dict[str, Any] | None, message: str) -> None:
+        """The process is about to end inside this check (a thread-method timeout)."""
+        entry = self._entries.setdefault(nodeid, _Entry())
+        if tag is not None:
+            entry.tag = tag
+        entry.settle(Outcome.ERROR, message)
+        entry.done = True
+
     def results(self) -> list[Result]:
         out = []
         for nodeid, entry in self._entries.items():

@@ -1,7 +1,8 @@
 """Accepted risks: `waivers.toml`, read strictly, applied to failed results.
 
 A row needs check, reason, owner and expires (a UTC date); resource is optional and may
-be a glob. Expired rows are ignored and listed; rows that cover no failure are stale.
+be a glob; environments optionally limits the row to some environments of readiness.toml.
+Expired rows are ignored and listed; rows that cover no failure are stale.
 Only a failure can be waived: an error or a check that could not read its data cannot.
 """
 
@@ -34,6 +35,8 @@ class Waiver(BaseModel):
     owner: str = Field(min_length=1)
     expires: dt.date
     ticket: str | None = None
+    # Environments (readiness.toml names) the row is for; absent means every environment.
+    environments: tuple[str, ...] | None = Field(default=None, min_length=1)
 
     @field_validator("check", "reason", "owner")
     @classmethod
@@ -53,6 +56,10 @@ class Waiver(BaseModel):
         if self.check != check_id:
             return False
         return self.resource is None or fnmatch.fnmatchcase(resource, self.resource)
+
+    def concerns(self, environment: str | None) -> bool:
+        """Rows scoped to other environments are not part of this run at all."""
+        return self.environments is None or environment in self.environments
 
     def days_left(self, today: dt.date) -> int:
         return (self.expires - today).days
@@ -146,9 +153,14 @@ def load_waivers(path: Path) -> list[Waiver]:
 
 
 def apply_waivers(
-    results: Iterable[Result], waivers: Sequence[Waiver], today: dt.date
+    results: Iterable[Result],
+    waivers: Sequence[Waiver],
+    today: dt.date,
+    environment: str | None = None,
 ) -> tuple[list[Result], list[WaiverStatus]]:
-    """Turn failures covered by a valid waiver into WAIVED; report every waiver's state."""
+    """Turn failures covered by a valid waiver into WAIVED; report the state of every
+    waiver that concerns this environment."""
+    waivers = [w for w in waivers if w.concerns(environment)]
     live = [w for w in waivers if w.days_left(today) >= 0]
     covered: dict[int, list[str]] = {id(w): [] for w in waivers}
     out: list[Result] = []

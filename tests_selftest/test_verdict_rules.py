@@ -1,4 +1,4 @@
-"""The verdict table as pure rules (the plugin-level rows are in test_plugin_verdicts.py)."""
+"""The verdict table as pure rules (the plugin-level rows are in test_verdict_table.py)."""
 
 from reports.outcomes import CheckMeta, Outcome, Result, Severity
 from reports.verdict import Verdict, decide

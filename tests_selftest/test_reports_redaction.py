@@ -1,0 +1,80 @@
+"""Redaction rules on their own: what is masked, what is left alone."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reports.redaction import (
+    MASK,
+    Redactor,
+    scrub_extra,
+    secret_values_from_environment,
+    secret_values_in,
+)
+
+
+def test_secret_named_variables_are_masked_but_not_the_working_directory() -> None:
+    found = secret_values_from_environment(
+        {
+            "PWD": "/home/ci/build",
+            "OLDPWD": "/home/ci",
+            "XDG_SESSION_ID": "session-17",
+            "DB_PASSWORD": "hunter2hunter2",
+            "GITHUB_TOKEN": "ghp_abcdefghijkl",
+            "DATABASE_URL": "postgres://app:UrlPass99@db:5432/x",
+            "DEBUG": "true",
+        }
+    )
+    assert sorted(found) == ["UrlPass99", "ghp_abcdefghijkl", "hunter2hunter2"]
+
+
+def test_patterns_catch_secrets_nobody_announced() -> None:
+    scrub = Redactor().scrub
+    assert "AKIAABCDEFGHIJKLMNOP" not in scrub("key AKIAABCDEFGHIJKLMNOP here")
+    assert scrub("https://u:p4ssw0rd@host/x") == f"https://{MASK}@host/x"
+    assert "s3cr3tvalue" not in scrub('{"client_secret": "s3cr3tvalue"}')
+    assert "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" not in scrub(
+        "aws wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    )
+    # Ordinary text survives.
+    text = "us-east-1/prod-db has Performance Insights off (arn:aws:rds:us-east-1:1:db:x)"
+    assert scrub(text) == text
+
+
+def test_target_url_passwords_are_known_secrets() -> None:
+    target = {"endpoint": "https://svc:Tgt9Pass@api:8443", "regions": ["us-east-1"]}
+    redactor = Redactor(secret_values_in(target))
+    assert redactor.scrub("the password Tgt9Pass alone") == f"the password {MASK} alone"
+
+
+def test_svg_and_json_extras_are_scrubbed() -> None:
+    import base64
+
+    redactor = Redactor(["planted-value-1"])
+    svg = {
+        "format_type": "image",
+        "mime_type": "image/svg+xml",
+        "content": base64.b64encode(b"<svg><text>planted-value-1</text></svg>").decode(),
+    }
+    scrub_extra(svg, redactor)
+    assert b"planted-value-1" not in base64.b64decode(svg["content"])
+    data = {"format_type": "json", "content": {"password": "abc123456", "x": ["planted-value-1"]}}
+    scrub_extra(data, redactor)
+    assert data["content"] == {"password": MASK, "x": [MASK]}
+
+
+@given(st.text(max_size=80))
+def test_scrubbing_is_idempotent(text: str) -> None:
+    redactor = Redactor(["planted-value-1"])
+    once = redactor.scrub(text)
+    assert redactor.scrub(once) == once
+
+
+@given(
+    st.sampled_from(["token", "password", "api_key", "secret"]),
+    st.text("abcdef0123", min_size=6, max_size=20),
+)
+def test_key_value_secrets_are_masked(key: str, value: str) -> None:
+    scrubbed = Redactor().scrub(f"{key}={value} and more")
+    assert value not in scrubbed.replace(MASK, "")

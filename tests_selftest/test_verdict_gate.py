@@ -1,0 +1,90 @@
+"""The CI gate's rule (docs/ci-gate.md) and the files it relies on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from deploy_steps.gate import judge, run_phase
+from reports.files import write_json
+from reports.summary import placeholder
+
+RUN = "gate-run-0001"
+
+
+def finished(code: int, run_id: str = RUN) -> dict[str, object]:
+    return {"complete": True, "run_id": run_id, "exit_code": code, "verdict": "x"}
+
+
+@pytest.mark.parametrize(
+    ("process", "content", "expected", "why"),
+    [
+        (0, finished(0), 0, ""),
+        (1, finished(1), 1, ""),
+        (2, finished(2), 2, ""),
+        (0, finished(2), 2, "pytest exited 0 but verdict.json says 2"),
+        (1, finished(0), 2, "pytest exited 1 but verdict.json says 0"),
+        (4, finished(0), 2, "pytest exited 4"),
+        (0, finished(0, "another-run"), 2, "another run"),
+        (0, {**finished(0), "complete": False}, 2, "did not finish"),
+        (0, {**finished(0), "exit_code": 7}, 2, "exit_code 7"),
+        (0, [1, 2], 2, "not an object"),
+        (0, None, 2, "no readable verdict.json"),
+    ],
+)
+def test_the_gate_trusts_only_a_matching_finished_verdict(
+    tmp_path: Path, process: int, content: object, expected: int, why: str
+) -> None:
+    path = tmp_path / "verdict.json"
+    if content is not None:
+        path.write_text(json.dumps(content))
+    result = judge(process, path, RUN)
+    assert result.exit_code == expected
+    assert why in result.reason
+    assert result.trusted is (why == "")
+
+
+def test_the_placeholder_is_a_no_go_the_gate_does_not_trust(tmp_path: Path) -> None:
+    path = tmp_path / "verdict.json"
+    write_json(path, placeholder(RUN, dt.datetime.now(dt.UTC), "audit"))
+    data = json.loads(path.read_text())
+    assert data["verdict"] == "NO_GO" and data["exit_code"] == 2 and data["complete"] is False
+    for code in (0, 1, 2):
+        assert judge(code, path, RUN).exit_code == 2
+
+
+def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "verdict.json"
+    write_json(path, {"verdict": "NO_GO"})
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        write_json(path, {"verdict": "GO"})
+    assert json.loads(path.read_text()) == {"verdict": "NO_GO"}
+    assert [p.name for p in tmp_path.iterdir()] == ["verdict.json"]
+
+
+def test_the_gate_runs_a_phase_and_judges_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole gate run on a tiny suite: pytest's code and the file agree."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\nreadiness_gate = true\n")
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["reports.plugin"]\n')
+    (tmp_path / "test_a.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.audit\n@pytest.mark.warning\n"
+        '@pytest.mark.check(id="a-w", title="w", category="security")\n'
+        "def test_w():\n    assert 0, 'warned'\n"
+    )
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    result = run_phase("audit", None, tmp_path / "out", ["-p", "no:randomly"], cwd=tmp_path)
+    assert result.reason == "" and result.exit_code == 1 and result.process_code == 1
+    assert result.verdict is not None and result.verdict["verdict"] == "CONDITIONAL_GO"
