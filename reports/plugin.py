@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import threading
 import uuid
@@ -43,6 +44,8 @@ from reports.waivers import Waiver, WaiverFileError, WaiverStatus, apply_waivers
 
 PLUGIN_NAME = "readiness-verdict"
 WORKER_KEY = "readiness_internal"
+# Published data files written by the core, scrubbed before the verdict is written.
+SCRUBBED_DATA = ("inventory.json",)
 FILES = {
     "html": "readiness.html",
     "json": "verdict.json",
@@ -405,6 +408,11 @@ class VerdictPlugin:
         """Each file on its own; verdict.json last, even when another one failed."""
         scrub = self.redactor.scrub
         failures: list[str] = []
+        for name in SCRUBBED_DATA:
+            try:
+                self._scrub_data_file(self.out / name)
+            except Exception as exc:
+                failures.append(f"{name}: {type(exc).__name__}: {exc}")
         for name, render in (("markdown", markdown_out.render), ("junit", junit_out.render)):
             try:
                 write_atomic(self.out / FILES[name], scrub(render(summary)))
@@ -415,6 +423,16 @@ class VerdictPlugin:
         write_json(self.out / FILES["json"], self.redactor.scrub_obj(summary.to_json()))
         if failures:
             raise RuntimeError("; ".join(failures))
+
+    def _scrub_data_file(self, path: Path) -> None:
+        """Data other plugins left in the report folder (the inventory snapshot holds
+        whatever AWS returned, tag values included) is published too: scrub it in place."""
+        if not path.is_file():
+            return
+        data = json.loads(path.read_text(encoding="utf-8"))
+        cleaned = self.redactor.scrub_obj(data)
+        if cleaned != data:
+            write_json(path, cleaned)
 
     def _print(self, summary: RunSummary) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
