@@ -76,7 +76,7 @@ def test_audit_under_faults_keeps_its_verdict_or_says_no_go(
     ("operation", "expected", "code"),
     [
         pytest.param("DescribeDBInstances", "NO_GO", 2, id="critical-data"),
-        pytest.param("DescribeAlarms", "CONDITIONAL_GO", 1, id="warning-data"),
+        pytest.param("DescribeLogGroups", "CONDITIONAL_GO", 1, id="warning-data"),
     ],
 )
 def test_a_read_throttled_past_its_retries_is_never_go(
