@@ -85,10 +85,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str, _Gate], ...] = (
         r"\1" + MASK,
         lambda text, _: "hooks.slack.com/services/" in text,
     ),
-    # key = value, key: value, "key": "value", key=value&... for secret-like keys.
+    # key = value, key: value, "key": "value", key=value&... for secret-like keys. A
+    # match can only start where a run of [\w.-] starts (an earlier start in the run
+    # would match too), so the look-behind changes no match, and spares scanning every
+    # position inside long words.
     (
         re.compile(
-            r"(?i)(?P<key>[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
+            r"(?i)(?<![\w.-])(?P<key>[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
             r"private[_-]?key|credential|signature)[\w.-]*)"
             r"(?P<sep>[\"']?\s*(?:=|:)\s*[\"']?)(?!\[REDACTED\])(?P<value>[^\s\"',;&<>)}\]]{4,})"
         ),

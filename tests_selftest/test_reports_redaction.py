@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -137,3 +139,21 @@ def test_case_insensitive_patterns_still_see_non_ascii_letters() -> None:
     # The long s (U+017F) matches "s" in a case-insensitive pattern: no ASCII shortcut skips it.
     scrubbed = Redactor().scrub("\u017fecret=hunter2hunter2")
     assert "hunter2hunter2" not in scrubbed
+
+
+_KEY_VALUE_AS_FIRST_WRITTEN = re.compile(
+    r"(?i)(?P<key>[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
+    r"private[_-]?key|credential|signature)[\w.-]*)"
+    r"(?P<sep>[\"']?\s*(?:=|:)\s*[\"']?)(?!\[REDACTED\])(?P<value>[^\s\"',;&<>)}\]]{4,})"
+)
+
+
+@given(st.lists(st.sampled_from([*_PIECES, "my.db-", "_", "-", "ab"]) | st.text(max_size=6)))
+def test_key_value_pattern_matches_as_first_written(parts: list[str]) -> None:
+    """The key = value pattern gained a look-behind for speed; it must mask the same."""
+    from reports import redaction
+
+    text = "".join(parts)
+    pattern, replacement, _ = redaction._PATTERNS[5]
+    assert "passw" in pattern.pattern
+    assert pattern.sub(replacement, text) == _KEY_VALUE_AS_FIRST_WRITTEN.sub(replacement, text)
