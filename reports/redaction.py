@@ -110,9 +110,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str, _Gate], ...] = (
     ),
 )
 # Scrubbed texts remembered per redactor (failure reports repeat the same lines): texts
-# up to this length, this many at most, then the memory starts again.
+# up to this length, up to this many characters in all, then the memory starts again.
 _MEMO_TEXT_MAX = 20_000
-_MEMO_ENTRIES_MAX = 50_000
+_MEMO_CHARS_MAX = 8_000_000
 
 
 def secret_values_from_environment(environ: Mapping[str, str] | None = None) -> list[str]:
@@ -159,7 +159,7 @@ def _worth_masking(value: str) -> bool:
 class Redactor:
     """Scrubs text and JSON-like data; cheap to call on every report."""
 
-    __slots__ = ("_literal", "_memo", "_values")
+    __slots__ = ("_literal", "_memo", "_memo_chars", "_values")
 
     def __init__(self, secret_values: Iterable[str] = ()) -> None:
         values = {v.strip() for v in secret_values if isinstance(v, str) and _worth_masking(v)}
@@ -169,6 +169,7 @@ class Redactor:
             re.compile("|".join(re.escape(v) for v in self._values)) if self._values else None
         )
         self._memo: dict[str, str] = {}
+        self._memo_chars = 0
 
     def add(self, values: Iterable[str]) -> Redactor:
         """A redactor that also masks these values."""
@@ -182,9 +183,11 @@ class Redactor:
             return known
         cleaned = self._scrub(text)
         if len(text) <= _MEMO_TEXT_MAX:
-            if len(self._memo) >= _MEMO_ENTRIES_MAX:
+            if self._memo_chars + len(text) > _MEMO_CHARS_MAX:
                 self._memo.clear()
+                self._memo_chars = 0
             self._memo[text] = cleaned
+            self._memo_chars += len(text) + len(cleaned)
         return cleaned
 
     def _scrub(self, text: str) -> str:

@@ -157,3 +157,14 @@ def test_key_value_pattern_matches_as_first_written(parts: list[str]) -> None:
     pattern, replacement, _ = redaction._PATTERNS[5]
     assert "passw" in pattern.pattern
     assert pattern.sub(replacement, text) == _KEY_VALUE_AS_FIRST_WRITTEN.sub(replacement, text)
+
+
+def test_remembered_texts_stay_bounded() -> None:
+    from reports import redaction
+
+    redactor = Redactor()
+    for number in range(600):
+        text = f"{number:05d} " + "x" * 19_000
+        assert redactor.scrub(text) == text
+    assert 0 < redactor._memo_chars <= redaction._MEMO_CHARS_MAX
+    assert sum(len(k) + len(v) for k, v in redactor._memo.items()) == redactor._memo_chars
