@@ -33,31 +33,70 @@ _HARMLESS_NAME = re.compile(
     r"^(?:OLD)?PWD$|^XAUTHORITY$|^SSH_AUTH_SOCK$|^DBUS_SESSION_BUS_ADDRESS$|^XDG_SESSION_",
 )
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+# Each pattern with a test that holds for every text the pattern can match anywhere in:
+# when the test fails the pattern cannot match, so skipping it changes nothing. The tests
+# see the text and, when the text is ASCII, its lower-case form (None otherwise: a
+# case-insensitive pattern also matches some non-ASCII letters, e.g. the long s, U+017F, for "s", so
+# those texts go through every case-insensitive pattern).
+_Gate = Callable[[str, str | None], bool]
+_RUN_40 = re.compile(r"[A-Za-z0-9/+]{40}")
+_KEY_MARKERS = ("secret", "token", "passwd", "password", "pwd", "key", "credential", "signature")
+
+
+def _any_case(*markers: str) -> _Gate:
+    def gate(text: str, lower: str | None) -> bool:
+        return lower is None or any(marker in lower for marker in markers)
+
+    return gate
+
+
+def _has_key_value(text: str, lower: str | None) -> bool:
+    return ("=" in text or ":" in text) and _any_case(*_KEY_MARKERS)(text, lower)
+
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str, _Gate], ...] = (
     # Access key ids (long-term and temporary).
-    (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"), MASK),
+    (
+        re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),
+        MASK,
+        lambda text, _: any(prefix in text for prefix in ("AKIA", "ASIA", "ABIA", "ACCA")),
+    ),
     # Credentials inside URLs: scheme://user:password@host
     (
         re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"),
         r"\g<scheme>" + MASK + "@",
+        lambda text, _: "://" in text and "@" in text,
     ),
     # PEM private keys.
     (
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
         MASK,
+        lambda text, _: "PRIVATE KEY-----" in text,
     ),
     # Bearer / Basic authorisation values.
-    (re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*"), r"\1 " + MASK),
+    (
+        re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*"),
+        r"\1 " + MASK,
+        _any_case("bearer", "basic"),
+    ),
     # Slack-style incoming webhook paths.
-    (re.compile(r"(hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"), r"\1" + MASK),
-    # key = value, key: value, "key": "value", key=value&... for secret-like keys.
+    (
+        re.compile(r"(hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"),
+        r"\1" + MASK,
+        lambda text, _: "hooks.slack.com/services/" in text,
+    ),
+    # key = value, key: value, "key": "value", key=value&... for secret-like keys. A
+    # match can only start where a run of [\w.-] starts (an earlier start in the run
+    # would match too), so the look-behind changes no match, and spares scanning every
+    # position inside long words.
     (
         re.compile(
-            r"(?i)(?P<key>[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
+            r"(?i)(?<![\w.-])(?P<key>[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
             r"private[_-]?key|credential|signature)[\w.-]*)"
             r"(?P<sep>[\"']?\s*(?:=|:)\s*[\"']?)(?!\[REDACTED\])(?P<value>[^\s\"',;&<>)}\]]{4,})"
         ),
         r"\g<key>\g<sep>" + MASK,
+        _has_key_value,
     ),
     # A bare 40-character AWS secret access key next to its access key id is caught above;
     # a lone one is caught by its shape when it has both cases, a digit and a slash or plus.
@@ -67,8 +106,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
             r"(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
         ),
         MASK,
+        lambda text, _: ("/" in text or "+" in text) and _RUN_40.search(text) is not None,
     ),
 )
+# Scrubbed texts remembered per redactor (failure reports repeat the same lines): texts
+# up to this length, up to this many characters in all, then the memory starts again.
+_MEMO_TEXT_MAX = 20_000
+_MEMO_CHARS_MAX = 8_000_000
 
 
 def secret_values_from_environment(environ: Mapping[str, str] | None = None) -> list[str]:
@@ -115,7 +159,7 @@ def _worth_masking(value: str) -> bool:
 class Redactor:
     """Scrubs text and JSON-like data; cheap to call on every report."""
 
-    __slots__ = ("_literal", "_values")
+    __slots__ = ("_literal", "_memo", "_memo_chars", "_values")
 
     def __init__(self, secret_values: Iterable[str] = ()) -> None:
         values = {v.strip() for v in secret_values if isinstance(v, str) and _worth_masking(v)}
@@ -124,6 +168,8 @@ class Redactor:
         self._literal = (
             re.compile("|".join(re.escape(v) for v in self._values)) if self._values else None
         )
+        self._memo: dict[str, str] = {}
+        self._memo_chars = 0
 
     def add(self, values: Iterable[str]) -> Redactor:
         """A redactor that also masks these values."""
@@ -132,10 +178,27 @@ class Redactor:
     def scrub(self, text: str) -> str:
         if not text:
             return text
-        if self._literal is not None:
+        known = self._memo.get(text)
+        if known is not None:
+            return known
+        cleaned = self._scrub(text)
+        if len(text) <= _MEMO_TEXT_MAX:
+            if self._memo_chars + len(text) > _MEMO_CHARS_MAX:
+                self._memo.clear()
+                self._memo_chars = 0
+            self._memo[text] = cleaned
+            self._memo_chars += len(text) + len(cleaned)
+        return cleaned
+
+    def _scrub(self, text: str) -> str:
+        if self._literal is not None and any(value in text for value in self._values):
             text = self._literal.sub(MASK, text)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
+        lower = text.lower() if text.isascii() else None
+        for pattern, replacement, may_match in _PATTERNS:
+            if may_match(text, lower):
+                text, count = pattern.subn(replacement, text)
+                if count:
+                    lower = text.lower() if text.isascii() else None
         return text
 
     def scrub_obj(self, obj: Any) -> Any:

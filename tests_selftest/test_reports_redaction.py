@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -78,3 +80,91 @@ def test_scrubbing_is_idempotent(text: str) -> None:
 def test_key_value_secrets_are_masked(key: str, value: str) -> None:
     scrubbed = Redactor().scrub(f"{key}={value} and more")
     assert value not in scrubbed.replace(MASK, "")
+
+
+def _every_pattern(redactor: Redactor, text: str) -> str:
+    """The scrub with no shortcut: every pattern over the text, as it was first written."""
+    from reports import redaction
+
+    if redactor._literal is not None:
+        text = redactor._literal.sub(MASK, text)
+    for pattern, replacement, _ in redaction._PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_PIECES = [
+    "AKIAABCDEFGHIJKLMNOP",
+    "ASIA",
+    "https://u:p4ssw0rd@host/x",
+    "://",
+    "@",
+    "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----",
+    "Bearer abcdefghijk",
+    "BASIC",
+    "hooks.slack.com/services/T0/B0/xyz",
+    "client_secret",
+    "Api-Key",
+    "\u017fecret",
+    "K",
+    "passwd",
+    "=",
+    ": ",
+    '"',
+    "planted-value-1",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "/",
+    "+",
+    "a" * 41,
+    "x",
+    " ",
+    "\n",
+    "é",
+    "9",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=8), max_size=12))
+def test_shortcuts_never_change_what_is_masked(parts: list[str]) -> None:
+    """The scrub skips patterns that cannot match and remembers texts it has seen;
+    the result must be the same as running every pattern, every time."""
+    redactor = Redactor(["planted-value-1"])
+    text = "".join(parts)
+    expected = _every_pattern(redactor, text)
+    assert redactor.scrub(text) == expected
+    assert redactor.scrub(text) == expected  # the remembered answer
+
+
+def test_case_insensitive_patterns_still_see_non_ascii_letters() -> None:
+    # The long s (U+017F) matches "s" in a case-insensitive pattern: no ASCII shortcut skips it.
+    scrubbed = Redactor().scrub("\u017fecret=hunter2hunter2")
+    assert "hunter2hunter2" not in scrubbed
+
+
+_KEY_VALUE_AS_FIRST_WRITTEN = re.compile(
+    r"(?i)(?P<key>[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
+    r"private[_-]?key|credential|signature)[\w.-]*)"
+    r"(?P<sep>[\"']?\s*(?:=|:)\s*[\"']?)(?!\[REDACTED\])(?P<value>[^\s\"',;&<>)}\]]{4,})"
+)
+
+
+@given(st.lists(st.sampled_from([*_PIECES, "my.db-", "_", "-", "ab"]) | st.text(max_size=6)))
+def test_key_value_pattern_matches_as_first_written(parts: list[str]) -> None:
+    """The key = value pattern gained a look-behind for speed; it must mask the same."""
+    from reports import redaction
+
+    text = "".join(parts)
+    pattern, replacement, _ = redaction._PATTERNS[5]
+    assert "passw" in pattern.pattern
+    assert pattern.sub(replacement, text) == _KEY_VALUE_AS_FIRST_WRITTEN.sub(replacement, text)
+
+
+def test_remembered_texts_stay_bounded() -> None:
+    from reports import redaction
+
+    redactor = Redactor()
+    for number in range(600):
+        text = f"{number:05d} " + "x" * 19_000
+        assert redactor.scrub(text) == text
+    assert 0 < redactor._memo_chars <= redaction._MEMO_CHARS_MAX
+    assert sum(len(k) + len(v) for k, v in redactor._memo.items()) == redactor._memo_chars
