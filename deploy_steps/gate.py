@@ -12,11 +12,20 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, final
+
+from readiness.config import ConfigError, load_config
+from readiness.emulator import handoff
+from readiness.emulator.process import (
+    ATTACH_ENDPOINT,
+    EmulatorError,
+    EmulatorProcess,
+)
 
 NO_GO = 2
 PHASES = ("preflight", "audit", "deploy", "postdeploy")
@@ -69,6 +78,70 @@ def pytest_command(phase: str, env: str | None, report_dir: Path, extra: list[st
     return command + extra
 
 
+def emulator_wanted(
+    env: str | None, extra: list[str], cwd: Path | None
+) -> tuple[str, tuple[str, ...]] | None:
+    """The seed and regions to start early, when the run will surely want an emulator.
+
+    Only for the plain case: the configuration at its default place, no snapshot, no
+    emulator handed down already. Anything else is left to the run, as before.
+    """
+    if any(arg.startswith(("--config", "--snapshot", "--help", "-h")) for arg in extra):
+        return None
+    try:
+        config, _ = load_config((cwd or Path.cwd()) / "readiness.toml")
+        environment = config.environment(env)
+    except ConfigError:
+        return None  # the run reports it
+    if environment.emulator is None:
+        return None
+    return environment.emulator.seed, tuple(environment.regions)
+
+
+def _run_with_early_emulator(
+    command: list[str],
+    env: dict[str, str],
+    cwd: Path | None,
+    phase_env: str | None,
+    extra: list[str],
+) -> int:
+    """pytest starts at once; meanwhile the emulator it will want starts beside it."""
+    with tempfile.TemporaryDirectory(prefix="readiness-handoff-") as folder:
+        pending = Path(folder) / "emulator.json"
+        process = subprocess.Popen(command, env={**env, handoff.PENDING: str(pending)}, cwd=cwd)
+        emulator: EmulatorProcess | None = None
+        try:
+            wanted = emulator_wanted(phase_env, extra, cwd)
+            if wanted is None:
+                handoff.hand_over_nothing(pending)
+            else:
+                seed, regions = wanted
+                try:
+                    emulator = EmulatorProcess.start(seed, regions=regions)
+                except EmulatorError as exc:
+                    handoff.hand_over_failure(pending, str(exc))
+                else:
+                    handoff.hand_over(pending, emulator, regions)
+            return process.wait()
+        except KeyboardInterrupt:
+            # pytest got the interrupt too (or stops waiting now): let it write its
+            # NO-GO, then make sure.
+            if not pending.exists():
+                handoff.hand_over_failure(pending, "interrupted")
+            try:
+                process.wait(timeout=30)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                process.kill()
+                process.wait()
+            return NO_GO
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            if emulator is not None:
+                emulator.stop()
+
+
 def run_phase(
     phase: str,
     env: str | None,
@@ -80,11 +153,12 @@ def run_phase(
     """`environ` adds variables for the child (a go-live shares its emulator this way)."""
     run_id = uuid.uuid4().hex[:12]
     child_env = dict(os.environ, **(environ or {}), READINESS_RUN_ID=run_id)
-    try:
-        completed = subprocess.run(
-            pytest_command(phase, env, report_dir, extra), env=child_env, cwd=cwd, check=False
-        )
-        code = completed.returncode
-    except KeyboardInterrupt:
-        code = NO_GO
+    command = pytest_command(phase, env, report_dir, extra)
+    if ATTACH_ENDPOINT in child_env:  # an emulator was handed down: nothing to start
+        try:
+            code = subprocess.run(command, env=child_env, cwd=cwd, check=False).returncode
+        except KeyboardInterrupt:
+            code = NO_GO
+    else:
+        code = _run_with_early_emulator(command, child_env, cwd, env, extra)
     return judge(code, report_dir / "verdict.json", run_id)

@@ -20,6 +20,7 @@ from readiness.config import (
     ReadinessConfig,
     load_config,
 )
+from readiness.emulator import handoff
 from readiness.emulator.process import AttachedEmulator, EmulatorError, EmulatorProcess
 from readiness.files import write_json
 from readiness.inventory.collectors import ALL as ALL_COLLECTORS
@@ -105,6 +106,12 @@ class RunContext:
             self.emulator = attached
             return
         try:
+            pending = handoff.pending_path()
+            if pending is not None:
+                handed = handoff.await_handover(pending, env.emulator.seed, tuple(env.regions))
+                if handed is not None:
+                    self.emulator = handed
+                    return
             self.emulator = EmulatorProcess.start(
                 env.emulator.seed, log_dir=log_dir, regions=tuple(env.regions)
             )
