@@ -91,6 +91,7 @@ def report_dir(config: pytest.Config) -> Path:
 
 
 @pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True)  # before any other plugin can block (an emulator start)
 def pytest_configure(config: pytest.Config) -> None:
     register_markers(config)
     if config.getini("readiness_gate") and not config.pluginmanager.has_plugin(PLUGIN_NAME):
@@ -115,12 +116,33 @@ class VerdictPlugin:
         self.waiver_error: str | None = None
         self.summary: RunSummary | None = None
         if self.controller:
+            # The previous run's files must not outlive an interrupt or crash that comes
+            # before the session starts (while the emulator starts, for instance); a
+            # `--help` or `--markers`, which never start a session, leaves them alone.
+            if not (config.option.help or getattr(config.option, "markers", False)):
+                self._mark_unfinished()
             self._load_waivers()
             if config.option.htmlpath is None:
                 config.option.htmlpath = str(self.out / FILES["html"])
                 config.option.self_contained_html = True
 
     # -- set-up -------------------------------------------------------------------------
+
+    def _mark_unfinished(self) -> None:
+        """verdict.json and summary.md say NO-GO until the run replaces them."""
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            write_json(self.out / FILES["json"], placeholder(self.run_id, self.started, self.phase))
+            write_atomic(
+                self.out / FILES["markdown"],
+                "## 🔴 Readiness: NO-GO (exit 2)\n\nThe run did not finish.\n",
+            )
+            for stale in (FILES["junit"], FILES["html"]):
+                (self.out / stale).unlink(missing_ok=True)
+        except OSError as exc:
+            problem = f"cannot write to the report folder {self.out}: {exc}"
+            if problem not in self.internal:
+                self.internal.append(problem)
 
     def _load_waivers(self) -> None:
         given = self.config.getoption("waivers", None)
@@ -150,17 +172,7 @@ class VerdictPlugin:
             self._guard(self._refresh_redactor)
             return
         self.started = dt.datetime.now(dt.UTC)
-        try:
-            self.out.mkdir(parents=True, exist_ok=True)
-            write_json(self.out / FILES["json"], placeholder(self.run_id, self.started, self.phase))
-            write_atomic(
-                self.out / FILES["markdown"],
-                "## 🔴 Readiness: NO-GO (exit 2)\n\nThe run did not finish.\n",
-            )
-            for stale in (FILES["junit"], FILES["html"]):
-                (self.out / stale).unlink(missing_ok=True)
-        except OSError as exc:
-            self.internal.append(f"cannot write to the report folder {self.out}: {exc}")
+        self._mark_unfinished()
         self._guard(self._refresh_redactor)
         self._guard(self._scrub_metadata)
 

@@ -88,3 +88,31 @@ def test_the_gate_runs_a_phase_and_judges_it(
     result = run_phase("audit", None, tmp_path / "out", ["-p", "no:randomly"], cwd=tmp_path)
     assert result.reason == "" and result.exit_code == 1 and result.process_code == 1
     assert result.verdict is not None and result.verdict["verdict"] == "CONDITIONAL_GO"
+
+
+def test_an_interrupt_before_the_session_leaves_no_old_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the run is still being set up (the emulator starting, for one):
+    the previous run's GO and its report are gone, the placeholder says NO-GO."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\nreadiness_gate = true\n")
+    (tmp_path / "conftest.py").write_text(
+        'pytest_plugins = ["reports.plugin"]\n\n\n'
+        "def pytest_configure(config):\n    raise KeyboardInterrupt\n"
+    )
+    (tmp_path / "test_a.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.audit\n@pytest.mark.warning\n"
+        '@pytest.mark.check(id="a-w", title="w", category="security")\n'
+        "def test_w():\n    pass\n"
+    )
+    out = tmp_path / "out"
+    write_json(out / "verdict.json", finished(0, "the-previous-run"))
+    (out / "readiness.html").write_text("<p>GO</p>")
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    result = run_phase("audit", None, out, ["-p", "no:randomly"], cwd=tmp_path)
+    assert result.exit_code == 2 and "did not finish" in result.reason
+    data = json.loads((out / "verdict.json").read_text())
+    assert data["verdict"] == "NO_GO" and data["complete"] is False
+    assert not (out / "readiness.html").exists()
