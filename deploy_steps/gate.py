@@ -133,7 +133,7 @@ def _run_with_early_emulator(
             except (subprocess.TimeoutExpired, KeyboardInterrupt):
                 process.kill()
                 process.wait()
-            return NO_GO
+            raise
         finally:
             if process.poll() is None:
                 process.kill()
@@ -154,11 +154,15 @@ def run_phase(
     run_id = uuid.uuid4().hex[:12]
     child_env = dict(os.environ, **(environ or {}), READINESS_RUN_ID=run_id)
     command = pytest_command(phase, env, report_dir, extra)
-    if ATTACH_ENDPOINT in child_env:  # an emulator was handed down: nothing to start
-        try:
+    verdict_file = report_dir / "verdict.json"
+    try:
+        if ATTACH_ENDPOINT in child_env:  # an emulator was handed down: nothing to start
             code = subprocess.run(command, env=child_env, cwd=cwd, check=False).returncode
-        except KeyboardInterrupt:
-            code = NO_GO
-    else:
-        code = _run_with_early_emulator(command, child_env, cwd, env, extra)
-    return judge(code, report_dir / "verdict.json", run_id)
+        else:
+            code = _run_with_early_emulator(command, child_env, cwd, env, extra)
+    except KeyboardInterrupt:
+        judged = judge(NO_GO, verdict_file, run_id)
+        if judged.trusted:  # the run wrote its own NO-GO for the interrupt
+            return judged
+        return GateResult(NO_GO, NO_GO, judged.verdict, f"interrupted; {judged.reason}")
+    return judge(code, verdict_file, run_id)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -122,3 +125,40 @@ def test_the_gate_leaves_a_snapshot_run_alone(tmp_path: Path) -> None:
     assert gate.emulator_wanted("local", [], REPO) == ("demo", REGIONS)
     assert gate.emulator_wanted("no-such-env", [], REPO) is None
     assert gate.emulator_wanted("local", [], tmp_path) is None  # no readiness.toml there
+
+
+def test_an_interrupted_gate_leaves_no_emulator(tmp_path: Path, test_mark: str) -> None:
+    """Ctrl-C in a terminal reaches the whole process group: gate, pytest, emulator.
+
+    Where the interrupt lands depends on the machine's speed (pytest still importing,
+    waiting for the hand-off, or running); in every case the gate says NO-GO and no
+    process is left."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PYTEST_XDIST", "PYTEST_ADDOPTS", "READINESS_EMULATOR_"))
+    }
+    env["READINESS_TEST_MARK"] = test_mark
+    readiness = Path(sys.executable).with_name("readiness")
+    gate_run = subprocess.Popen(
+        [str(readiness), "gate", "audit", "--env", "local", f"--report-dir={tmp_path / 'out'}"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180  # a loaded machine starts Python slowly
+    while len(processes_marked(test_mark)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the gate, its pytest and its emulator
+    assert len(processes_marked(test_mark)) >= 3
+    time.sleep(2.5)  # about when pytest waits for the hand-off here
+    os.killpg(gate_run.pid, signal.SIGINT)
+    output, _ = gate_run.communicate(timeout=90)
+    assert gate_run.returncode == 2, output[-2000:]
+    deadline = time.monotonic() + 10
+    while processes_marked(test_mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_marked(test_mark) == [], output[-2000:]
+    assert "NO-GO" in output, output[-2000:]
