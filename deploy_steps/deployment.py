@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, final
 
 from deploy_steps import plan_gate, services, validation
-from deploy_steps.journal import FILE_NAME, Journal
+from deploy_steps.journal import FILE_NAME, Journal, JournalLock
 from deploy_steps.probe import Prober, ProbeTally
 from deploy_steps.rollback import RollbackReport, run_rollback
 from deploy_steps.terraform_runner import Terraform, TerraformError
@@ -116,6 +116,8 @@ class Deployment:
         self.started_at = dt.datetime.now(dt.UTC)
         self.finished = False
         endpoint = ctx.emulator.endpoint if ctx.emulator is not None else self.env.endpoint_url
+        # Before the journal is (re)written: a rollback may be reading the previous one.
+        self.lock = JournalLock(report_dir / FILE_NAME).acquire(f"a deploy of {self.env.name}")
         self.journal = Journal.create(
             report_dir / FILE_NAME,
             environment=self.env.name,
@@ -347,16 +349,21 @@ class Deployment:
         self.stop_prober()
         if succeeded:
             self.journal.set_status("deployed", "all validations passed")
+            self.lock.release()
             return None
         if self.keep_on_failure:
             self.journal.set_status("kept", f"{reason} (--no-rollback)")
+            self.lock.release()
             self.say(f"deploy failed ({reason}); --no-rollback keeps it for inspection")
             return None
         self.journal.set_status("failed", reason)
         self.say(f"deploy failed ({reason}): rolling back")
-        self.rollback_report = run_rollback(
-            self.journal, self.aws, dry_run=False, say=self.say, reason=reason
-        )
+        try:
+            self.rollback_report = run_rollback(
+                self.journal, self.aws, dry_run=False, say=self.say, reason=reason
+            )
+        finally:
+            self.lock.release()
         return self.rollback_report
 
     def timing_rows(self) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ reverts both kinds, reading the current value first.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import tempfile
@@ -32,6 +33,61 @@ STATUSES = (
 
 class JournalError(Exception):
     """The journal cannot be read or is not one of ours; the message says why."""
+
+
+@final
+class JournalLock:
+    """Who is using a journal: a deploy for its whole run, `readiness rollback` while it
+    reverts. Without it a rollback started beside a running deploy would revert values
+    the deploy is still writing, and two rollbacks would race each other.
+
+    An advisory lock (flock) on `<journal>.lock`, which names its holder. The kernel
+    drops it when the holder exits, even when killed, so a crashed deploy never blocks
+    its own recovery.
+    """
+
+    __slots__ = ("_fd", "journal", "path")
+
+    def __init__(self, journal: Path) -> None:
+        self.journal = journal
+        self.path = journal.with_name(journal.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self, holder: str) -> JournalLock:
+        if self._fd is not None:
+            return self
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise JournalError(f"{self.path}: cannot open the journal's lock: {exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                current = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+            finally:
+                os.close(fd)
+            raise JournalError(
+                f"{self.journal}: in use by {current}; wait for it to end (or stop it), "
+                "then run again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{holder} (pid {os.getpid()})".encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> JournalLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def now() -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from deploy_steps.journal import Journal, JournalError
+from deploy_steps.journal import Journal, JournalError, JournalLock
 from deploy_steps.rollback import run_rollback
 from readiness.aws.access import AwsAccess
 from readiness.config import ConfigError, load_config
@@ -24,6 +24,17 @@ def _say(text: str) -> None:
 
 
 def rollback_command(path: Path, *, dry_run: bool) -> int:
+    if not path.is_file():
+        return _rollback(path, dry_run=dry_run)  # says what is wrong; nothing is created
+    try:
+        with JournalLock(path).acquire("readiness rollback"):
+            return _rollback(path, dry_run=dry_run)
+    except JournalError as exc:
+        print(f"readiness rollback: {exc}", file=sys.stderr)
+        return NOT_RESTORED
+
+
+def _rollback(path: Path, *, dry_run: bool) -> int:
     try:
         journal = Journal.load(path)
         data = journal.data

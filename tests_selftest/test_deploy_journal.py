@@ -4,6 +4,7 @@ one clear message and exit 2, never a traceback."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from deploy_steps.journal import Journal, JournalError
+from deploy_steps.journal import Journal, JournalError, JournalLock
 from deploy_steps.plugin import explicitly_deploys
 
 from .conftest import REPO
@@ -73,6 +74,46 @@ def test_missing_journal_exits_2(tmp_path: Path) -> None:
     done = rollback_cli("--journal", str(tmp_path / "nope.json"), "--dry-run")
     assert done.returncode == 2
     assert "no such journal" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_journal_in_use_is_refused_naming_its_holder(tmp_path: Path) -> None:
+    path = tmp_path / "deploy-journal.json"
+    Journal.create(path, environment="local", config_path="readiness.toml")
+    before = path.read_text()
+    with JournalLock(path).acquire("a deploy of local"):
+        with pytest.raises(JournalError, match=r"in use by a deploy of local \(pid \d+\)"):
+            JournalLock(path).acquire("readiness rollback")
+        done = rollback_cli(f"--journal={path}")
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "in use by a deploy of local" in done.stderr and "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert path.read_text() == before  # nothing reverted, nothing written
+    JournalLock(path).acquire("readiness rollback").release()  # free again once released
+
+
+def test_a_killed_holder_does_not_block_the_recovery(tmp_path: Path) -> None:
+    path = tmp_path / "deploy-journal.json"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from deploy_steps.journal import JournalLock\n"
+            f"JournalLock(Path({str(path)!r})).acquire('a deploy of local')\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with pytest.raises(JournalError, match="in use"):
+        JournalLock(path).acquire("readiness rollback")
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=10)
+    JournalLock(path).acquire("readiness rollback").release()
 
 
 @pytest.mark.parametrize(
