@@ -21,7 +21,15 @@ from readiness.inventory.collectors import by_kind
 from readiness.inventory.model import Resource, Target
 from readiness.inventory.runner import take_snapshot
 
-from .test_data_support import Taken, checks_of, deny, environment, outcome, snapshot
+from .test_data_support import (
+    Taken,
+    checks_of,
+    deny,
+    environment,
+    load_checks,
+    outcome,
+    snapshot,
+)
 
 EAST, WEST = "us-east-1", "us-west-2"
 ACCOUNT = "123456789012"
@@ -90,6 +98,19 @@ def _account_level_off(control: EmulatorControl) -> None:
         Name="single-trail", S3BucketName="trail-bucket-sec", EnableLogFileValidation=True
     )
     control.client("cloudtrail", WEST).start_logging(Name="single-trail")
+    # Everything right but what it records: reads only, no management write events.
+    reads = control.client("cloudtrail", WEST)
+    reads.create_trail(
+        Name="reads-only-trail",
+        S3BucketName="trail-bucket-sec",
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=True,
+    )
+    reads.put_event_selectors(
+        TrailName="reads-only-trail",
+        EventSelectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}],
+    )
+    reads.start_logging(Name="reads-only-trail")
 
 
 def _account_level_on(control: EmulatorControl) -> None:
@@ -310,19 +331,90 @@ def test_cloudtrail(world: World) -> None:
     result, text = world.judge(check, _identity(world.before), world.before)
     assert result == "failed"
     assert text == (
-        f"account {ACCOUNT} has no multi-region trail that is logging with log-file "
-        "validation: single-trail (single-region)"
+        f"account {ACCOUNT} has no multi-region trail that is logging management events with "
+        "log-file validation: single-trail (single-region); reads-only-trail (no management "
+        "write events recorded)"
     )
+
+
+def test_the_emulator_gives_a_new_trail_the_aws_default_selector(world: World) -> None:
+    trails = {t.label: t for t in world.after.snapshot.resources("cloudtrail.trails")}
+    assert trails["us-east-1/org-trail"].get("EventSelectors") == {
+        "EventSelectors": [
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "DataResources": [],
+                "ExcludeManagementEventSources": [],
+            }
+        ],
+        "AdvancedEventSelectors": [],
+    }
+
+
+BASIC_ALL = {"ReadWriteType": "All", "IncludeManagementEvents": True}
+
+
+def _advanced(*fields: dict[str, Any]) -> dict[str, Any]:
+    return {"EventSelectors": [], "AdvancedEventSelectors": [{"FieldSelectors": list(fields)}]}
+
+
+MANAGEMENT = {"Field": "eventCategory", "Equals": ["Management"]}
+
+
+@pytest.mark.parametrize(
+    ("selectors", "records"),
+    [
+        ({"EventSelectors": [BASIC_ALL]}, True),
+        ({"EventSelectors": [{"ReadWriteType": "WriteOnly"}]}, True),  # management by default
+        ({"EventSelectors": [{}]}, True),  # both fields absent: AWS's defaults
+        (
+            {"EventSelectors": [{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}]},
+            False,
+        ),
+        ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": False}]}, False),
+        (
+            {
+                "EventSelectors": [
+                    {"ReadWriteType": "All", "IncludeManagementEvents": False},
+                    {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True},
+                ]
+            },
+            True,
+        ),
+        (_advanced(MANAGEMENT), True),
+        (_advanced(MANAGEMENT, {"Field": "readOnly", "Equals": ["false"]}), True),
+        (_advanced(MANAGEMENT, {"Field": "readOnly", "Equals": ["true"]}), False),
+        (_advanced(MANAGEMENT, {"Field": "readOnly", "NotEquals": ["false"]}), False),
+        (_advanced({"Field": "eventCategory", "Equals": ["Data"]}), False),
+        ({"EventSelectors": [], "AdvancedEventSelectors": []}, False),
+        ({}, False),
+        (None, False),
+    ],
+)
+def test_management_write_events_as_aws_expresses_them(
+    pytestconfig: pytest.Config, selectors: Any, records: bool
+) -> None:
+    module = load_checks(pytestconfig, "audit/security/test_cloudtrail.py")
+    assert module.records_management_writes(selectors) is records
 
 
 def test_cloudtrail_shadow_trails_are_read_once(world: World) -> None:
     trails = {t.label: t for t in world.after.snapshot.resources("cloudtrail.trails")}
-    assert set(trails) == {"us-east-1/org-trail", "us-west-2/org-trail", "us-west-2/single-trail"}
+    assert set(trails) == {
+        "us-east-1/org-trail",
+        "us-west-2/org-trail",
+        "us-west-2/single-trail",
+        "us-east-1/reads-only-trail",
+        "us-west-2/reads-only-trail",
+    }
     assert trails["us-west-2/org-trail"].get("Shadow") is True
     assert "Status" not in trails["us-west-2/org-trail"].data
+    assert "EventSelectors" not in trails["us-west-2/org-trail"].data
     assert trails["us-east-1/org-trail"].get("Status")["IsLogging"] is True
-    statuses = world.after.calls["by_operation"].get("cloudtrail:GetTrailStatus")
-    assert statuses == 2, world.after.calls["by_operation"]
+    calls = world.after.calls["by_operation"]
+    assert calls.get("cloudtrail:GetTrailStatus") == 3, calls
+    assert calls.get("cloudtrail:GetEventSelectors") == 3, calls
 
 
 # -- GuardDuty, Security Hub, Config, EBS ----------------------------------------------------

@@ -1,10 +1,12 @@
-"""CloudTrail trails, per region, shadow trails included, with their logging status.
+"""CloudTrail trails, per region, shadow trails included, with their logging status
+and event selectors.
 
 DescribeTrails lists, in each region, the trails homed there and a "shadow" of every
 multi-region (or organization) trail homed elsewhere. Each region's records are what
-that region lists (`Shadow` true for the copies). GetTrailStatus is read once per
-trail: in its home region, or, for a trail homed outside the configured regions, in the
-first configured region (by ARN, as AWS requires for a shadow trail).
+that region lists (`Shadow` true for the copies). GetTrailStatus and GetEventSelectors
+are read once per trail: in its home region, or, for a trail homed outside the
+configured regions, in the first configured region (by ARN, as AWS requires for a
+shadow trail).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from readiness.inventory.collect import CollectContext, Found, collector
 
 STATUS = "Status"
+SELECTORS = "EventSelectors"
 
 
 @collector("cloudtrail.trails", phases=("audit",))
@@ -38,9 +41,19 @@ def trails(ctx: CollectContext, region: str) -> Iterable[Found]:
             found.enrich(
                 STATUS, lambda: ctx.fetch.call("cloudtrail", region, "get_trail_status", Name=arn)
             )
+            found.enrich(SELECTORS, lambda: _selectors(ctx, region, arn))
         return found
 
     return ctx.each(listed, describe)
+
+
+def _selectors(ctx: CollectContext, region: str, arn: str) -> dict[str, Any]:
+    """The trail's basic and advanced selectors (AWS returns one kind, the other absent)."""
+    answer = ctx.fetch.call("cloudtrail", region, "get_event_selectors", TrailName=arn)
+    return {
+        "EventSelectors": list(answer.get("EventSelectors") or []),
+        "AdvancedEventSelectors": list(answer.get("AdvancedEventSelectors") or []),
+    }
 
 
 COLLECTORS = (trails,)
