@@ -332,8 +332,8 @@ def test_cloudtrail(world: World) -> None:
     assert result == "failed"
     assert text == (
         f"account {ACCOUNT} has no multi-region trail that is logging management events with "
-        "log-file validation: single-trail (single-region); reads-only-trail (no management "
-        "write events recorded)"
+        "log-file validation: reads-only-trail (no management write events recorded); "
+        "single-trail (single-region)"
     )
 
 
