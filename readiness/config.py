@@ -300,22 +300,36 @@ class ReadinessConfig(_Strict):
 
 
 def _expand(value: Any, where: str, environ: Mapping[str, str], used: dict[str, str]) -> Any:
-    """Replace ${VAR} from the environment in every string; a missing variable is an error."""
+    """Replace ${VAR} from the environment in every string; a missing variable is an error
+    naming the key (`where`, dotted, as in the validation messages)."""
     if isinstance(value, str):
 
         def sub(match: re.Match[str]) -> str:
             var = match.group(1)
             if var not in environ:
-                raise ConfigError(f"{where}: environment variable {var} is not set")
+                raise ConfigError(
+                    f"{where or '(top level)'}: environment variable {var} is not set"
+                )
             used[var] = environ[var]
             return environ[var]
 
         return _VARIABLE.sub(sub, value)
     if isinstance(value, dict):
-        return {k: _expand(v, f"{where}.{k}", environ, used) for k, v in value.items()}
+        return {
+            k: _expand(v, _location([where, k] if where else [k]), environ, used)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_expand(v, f"{where}.{i}", environ, used) for i, v in enumerate(value)]
+        return [
+            _expand(v, _location([where, i] if where else [i]), environ, used)
+            for i, v in enumerate(value)
+        ]
     return value
+
+
+def _shortened(text: str, limit: int = 300) -> str:
+    """Messages may echo the file's values: keep them one readable line however long."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _location(loc: Sequence[int | str]) -> str:
@@ -332,15 +346,15 @@ def parse_config(
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     used: dict[str, str] = {}
     try:
-        expanded = _expand(raw, source, os.environ if environ is None else environ, used)
-    except ConfigError:
-        raise
+        expanded = _expand(raw, "", os.environ if environ is None else environ, used)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     try:
         config = ReadinessConfig.model_validate(expanded)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = _location(first["loc"]) or "(top level)"
-        message = str(first["msg"]).removeprefix("Value error, ")
+        message = _shortened(str(first["msg"]).removeprefix("Value error, "))
         if first["type"] == "missing":
             message = "required key is missing"
         elif first["type"] == "extra_forbidden":

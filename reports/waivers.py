@@ -101,6 +101,11 @@ class WaiverStatus:
         }
 
 
+def _shortened(text: str, limit: int = 80) -> str:
+    """A value echoed in a message stays readable however long the file's value is."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _describe_location(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc) or "(row)"
 
@@ -126,7 +131,7 @@ def parse_waivers(text: str, source: str) -> list[Waiver]:
         label = f"waiver #{number}"
         check = row.get("check")
         if isinstance(check, str) and check.strip():
-            label += f" (check {check.strip()!r})"
+            label += f" (check {_shortened(check.strip())!r})"
         try:
             waivers.append(Waiver.model_validate(row))
         except ValidationError as exc:

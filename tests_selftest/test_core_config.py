@@ -66,6 +66,7 @@ def test_seed_thresholds_are_the_defaults() -> None:
         (
             "[environments.x]\naccount_id='123456789012'\nregions=['us-east-1']\n"
             "[environments.x.notify]\nwebhook_url='${NO_SUCH_VARIABLE_HERE}'",
+            "readiness.toml: environments.x.notify.webhook_url: environment variable "
             "NO_SUCH_VARIABLE_HERE is not set",
         ),
     ],
@@ -74,7 +75,7 @@ def test_bad_configuration_names_the_place(text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(text, "readiness.toml", environ={})
     message = str(info.value)
-    assert message.startswith("readiness.toml")
+    assert message.startswith("readiness.toml: ")
     assert expected in message
     assert "\n" not in message  # one line, no traceback
 
