@@ -123,16 +123,24 @@ def write_durably(path: Path, data: dict[str, Any]) -> None:
     _fsync_dir(path.parent)
 
 
+def shown(value: Any, limit: int = 80) -> str:
+    """A journal value in a message: its repr, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _check(data: Any, path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise JournalError(f"{path}: not a deploy journal (a JSON object is expected)")
     if data.get("version") != VERSION:
-        raise JournalError(f"{path}: journal version {data.get('version')!r}, expected {VERSION}")
+        raise JournalError(
+            f"{path}: journal version {shown(data.get('version'))}, expected {VERSION}"
+        )
     for key, kind in (("environment", str), ("steps", list), ("status", str)):
         if not isinstance(data.get(key), kind):
             raise JournalError(f"{path}: journal field {key!r} is missing or not a {kind.__name__}")
     if data["status"] not in STATUSES:
-        raise JournalError(f"{path}: unknown journal status {data['status']!r}")
+        raise JournalError(f"{path}: unknown journal status {shown(data['status'])}")
     for index, step in enumerate(data["steps"]):
         if not isinstance(step, dict):
             raise JournalError(f"{path}: step {index + 1} is not an object")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, final
 
-from deploy_steps.journal import Journal
+from deploy_steps.journal import Journal, shown
 from deploy_steps.services import KINDS, ServiceError, same
 from deploy_steps.terraform_runner import Terraform, TerraformError
 from readiness.aws.access import AwsAccess
@@ -72,42 +72,51 @@ def terraform_from_journal(terraform: dict[str, Any], say: Say | None) -> Terraf
 def _revert_steps(journal: Journal, aws: AwsAccess, report: RollbackReport, say: Say) -> None:
     steps = journal.steps
     for index in reversed(range(len(steps))):
-        step = steps[index]
-        kind = KINDS.get(str(step["kind"]))
-        if kind is None:
-            report.problems.append(f"step {index + 1}: unknown kind {step['kind']!r}")
-            continue
-        target = dict(step["target"])
-        label = kind.label(target)
-        if step["state"] not in REVERTIBLE:
-            report.actions.append(f"{label}: already {step['state']}")
-            continue
-        before = step.get("before")
-        if not isinstance(before, dict):
-            report.problems.append(f"{label}: the journal has no value before the change")
-            continue
         try:
-            current = kind.read(aws, target)
-            if same(kind.name, current, before):
-                report.actions.append(f"{label}: already {before} (nothing to do)")
-                if not report.dry_run:
-                    journal.step_reverted(index, "reverted", "already at the value before")
-                continue
-            report.pending += 1
-            if report.dry_run:
-                report.actions.append(f"{label}: would set {current} back to {before}")
-                continue
-            say(f"rollback: {label}: {current} -> {before}")
-            kind.write(aws, target, before)
-            after = kind.read(aws, target)
-            if not same(kind.name, after, before):
-                raise ServiceError(f"{label}: still {after} after the revert, expected {before}")
-            report.actions.append(f"{label}: set back to {before}")
-            journal.step_reverted(index, "reverted")
-        except ServiceError as exc:
-            report.problems.append(str(exc))
+            _revert_step(journal, index, aws, report, say)
+        except Exception as exc:  # a step the journal describes oddly: say so, go on
+            report.problems.append(f"step {index + 1}: {type(exc).__name__}: {exc}")
+
+
+def _revert_step(
+    journal: Journal, index: int, aws: AwsAccess, report: RollbackReport, say: Say
+) -> None:
+    step = journal.steps[index]
+    kind = KINDS.get(str(step["kind"]))
+    if kind is None:
+        report.problems.append(f"step {index + 1}: unknown kind {shown(step['kind'])}")
+        return
+    target = dict(step["target"])
+    label = kind.label(target)
+    if step["state"] not in REVERTIBLE:
+        report.actions.append(f"{label}: already {step['state']}")
+        return
+    before = step.get("before")
+    if not isinstance(before, dict):
+        report.problems.append(f"{label}: the journal has no value before the change")
+        return
+    try:
+        current = kind.read(aws, target)
+        if same(kind.name, current, before):
+            report.actions.append(f"{label}: already {before} (nothing to do)")
             if not report.dry_run:
-                journal.step_reverted(index, "revert-failed", str(exc))
+                journal.step_reverted(index, "reverted", "already at the value before")
+            return
+        report.pending += 1
+        if report.dry_run:
+            report.actions.append(f"{label}: would set {current} back to {before}")
+            return
+        say(f"rollback: {label}: {current} -> {before}")
+        kind.write(aws, target, before)
+        after = kind.read(aws, target)
+        if not same(kind.name, after, before):
+            raise ServiceError(f"{label}: still {after} after the revert, expected {before}")
+        report.actions.append(f"{label}: set back to {before}")
+        journal.step_reverted(index, "reverted")
+    except ServiceError as exc:
+        report.problems.append(str(exc))
+        if not report.dry_run:
+            journal.step_reverted(index, "revert-failed", str(exc))
 
 
 def _terraform(journal: Journal, report: RollbackReport, say: Say) -> None:
@@ -155,7 +164,10 @@ def run_rollback(
     if not dry_run:
         journal.set_status("rolling-back", reason)
     _revert_steps(journal, aws, report, say)
-    _terraform(journal, report, say)
+    try:
+        _terraform(journal, report, say)
+    except Exception as exc:  # a terraform record the journal describes oddly
+        report.problems.append(f"terraform: {type(exc).__name__}: {exc}")
     if not dry_run:
         if report.problems:
             journal.set_status("rollback-failed", "; ".join(report.problems))

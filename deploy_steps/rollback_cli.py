@@ -20,7 +20,16 @@ NOT_RESTORED = 2
 
 
 def _say(text: str) -> None:
-    print(f"rollback | {text}", flush=True)
+    print(f"rollback | {_one_line(text)}", flush=True)
+
+
+def _complain(text: str) -> None:
+    print(f"readiness rollback: {_one_line(text)}", file=sys.stderr)
+
+
+def _one_line(text: str) -> str:
+    """AWS and botocore messages may span lines (parameter validation does): one each."""
+    return " ".join(text.split())
 
 
 def rollback_command(path: Path, *, dry_run: bool) -> int:
@@ -30,7 +39,7 @@ def rollback_command(path: Path, *, dry_run: bool) -> int:
         with JournalLock(path).acquire("readiness rollback"):
             return _rollback(path, dry_run=dry_run)
     except JournalError as exc:
-        print(f"readiness rollback: {exc}", file=sys.stderr)
+        _complain(str(exc))
         return NOT_RESTORED
 
 
@@ -50,18 +59,18 @@ def _rollback(path: Path, *, dry_run: bool) -> int:
         _say(f"{path} ({env.name}, deploy status {journal.status}): {what}")
         report = run_rollback(journal, aws, dry_run=dry_run, say=_say, reason="readiness rollback")
     except (JournalError, ConfigError) as exc:
-        print(f"readiness rollback: {exc}", file=sys.stderr)
+        _complain(str(exc))
         return NOT_RESTORED
     except KeyboardInterrupt:
-        print("readiness rollback: interrupted; run it again to finish", file=sys.stderr)
+        _complain("interrupted; run it again to finish")
         return NOT_RESTORED
     except Exception as exc:  # never a traceback
-        print(f"readiness rollback: {type(exc).__name__}: {exc}", file=sys.stderr)
+        _complain(f"{type(exc).__name__}: {exc}")
         return NOT_RESTORED
     for action in report.actions:
         _say(action)
     for problem in report.problems:
-        print(f"readiness rollback: PROBLEM: {problem}", file=sys.stderr)
+        _complain(f"PROBLEM: {problem}")
     if report.restored:
         _say("state restored" if not dry_run else "nothing to do: the state is the journalled one")
         return RESTORED
