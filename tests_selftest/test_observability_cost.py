@@ -1,6 +1,7 @@
 """The cost and operations criteria on the emulator: the monthly budget and its
 notification, the month's spend and forecast (Cost Explorer through the emulator's
-extension), cost-allocation tags, and the runbook and on-call contact."""
+extension), cost-allocation tags on resources and their activation in Billing, and the
+runbook and on-call contact."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .test_data_support import Taken, checks_of, environment, outcome, snapshot
 
 ACCOUNT = "123456789012"
 BUDGET_KINDS = ("budgets.budgets", "ce.month_spend")
+ALLOCATION = "ce.cost_allocation_tags"
 MODULES = (
     "audit/cost/test_budget.py",
     "audit/cost/test_spend.py",
@@ -37,6 +39,9 @@ class World:
     ce_denied: Taken  # Cost Explorer denied, budgets readable
     all_denied: Taken  # Cost Explorer and Budgets denied
     checks: dict[str, Any]
+    allocation: Taken  # Environment active, Owner inactive, CostCenter never seen
+    allocation_denied: Taken  # ListCostAllocationTags denied
+    many_keys: Taken  # 150 configured keys, all active
 
 
 NOTIFY = [
@@ -111,9 +116,27 @@ def world(pytestconfig: pytest.Config) -> Iterator[World]:
                 ("budgets", "DescribeBudgets"),
             ],
         )
+        control.client("ce").update_cost_allocation_tags_status(
+            CostAllocationTagsStatus=[
+                {"TagKey": "Environment", "Status": "Active"},
+                {"TagKey": "Owner", "Status": "Inactive"},
+            ]
+        )
+        keyed = environment(scope={"cost_allocation_tags": ["Environment", "Owner", "CostCenter"]})
+        allocation = snapshot(emulator.endpoint, (ALLOCATION,), env=keyed)
+        allocation_denied = snapshot(
+            emulator.endpoint, (ALLOCATION,), env=keyed, denied=[("ce", "ListCostAllocationTags")]
+        )
+        many = [f"team-{n:03}" for n in range(150)]
+        control.call("cost-allocation-tags", **dict.fromkeys(many, "Active"))
+        many_keys = snapshot(
+            emulator.endpoint, (ALLOCATION,), env=environment(scope={"cost_allocation_tags": many})
+        )
         control.call("cost-explorer", daily_usd=40.0, forecast_daily_usd=40.0)
         dear = snapshot(emulator.endpoint, BUDGET_KINDS)
-        yield World(taken, dear, ce_denied, all_denied, checks)
+        yield World(
+            taken, dear, ce_denied, all_denied, checks, allocation, allocation_denied, many_keys
+        )
 
 
 def _month(taken: Taken) -> Any:
@@ -215,6 +238,32 @@ def test_cost_allocation_tags(world: World) -> None:
     where = next(m for m in check.pytestmark if m.name == "resources").kwargs["where"]
     assert where(tagged, env) is True
     assert where(tagged, environment()) is False
+
+
+def test_cost_allocation_tags_active_in_billing(world: World) -> None:
+    check = world.checks["test_cost_allocation_tags_active"]
+
+    def judged(key: str, taken: Taken) -> tuple[str, str]:
+        return outcome(check, resource=taken.resource(ALLOCATION, key, region="global"))
+
+    assert judged("Environment", world.allocation) == ("passed", "")
+    assert judged("Owner", world.allocation) == (
+        "failed",
+        "cost-allocation tag Owner is Inactive in Billing",
+    )
+    result, text = judged("CostCenter", world.allocation)
+    assert result == "failed" and text.startswith("cost-allocation tag CostCenter is unknown")
+    gaps = world.allocation_denied.snapshot.gaps(ALLOCATION)
+    assert gaps and all("access denied" in g.reason for g in gaps)
+    assert not world.allocation_denied.snapshot.resources(ALLOCATION)
+
+
+def test_cost_allocation_tags_are_read_100_keys_a_request(world: World) -> None:
+    """TagKeys takes at most 100 keys: 150 configured keys are two requests, all listed."""
+    rows = world.many_keys.snapshot.resources(ALLOCATION)
+    assert len(rows) == 150 and {r.get("Status") for r in rows} == {"Active"}
+    calls = world.many_keys.calls
+    assert calls["by_operation"].get("ce:ListCostAllocationTags") == 2, calls["by_operation"]
 
 
 def test_reads_once_and_read_only(world: World) -> None:

@@ -1,5 +1,6 @@
 """The emulator's additions for observability and cost: Cost Explorer figures
-(GetCostAndUsage, GetCostForecast), canary StartCanary/StopCanary, and Budgets'
+(GetCostAndUsage, GetCostForecast), cost-allocation tags (UpdateCostAllocationTagsStatus,
+ListCostAllocationTags), canary StartCanary/StopCanary, and Budgets'
 DescribeSubscribersForNotification, each answered the way AWS answers."""
 
 from __future__ import annotations
@@ -120,6 +121,37 @@ def test_cost_explorer_refuses_negative_costs(control: EmulatorControl) -> None:
 def _state(control: EmulatorControl, name: str) -> dict[str, Any]:
     canaries = control.client("synthetics").describe_canaries(Names=[name])["Canaries"]
     return dict(canaries[0])
+
+
+def test_cost_allocation_tags_are_set_listed_filtered_and_paged(
+    control: EmulatorControl,
+) -> None:
+    ce = control.client("ce")
+    answer = ce.update_cost_allocation_tags_status(
+        CostAllocationTagsStatus=[
+            {"TagKey": "Team", "Status": "Active"},
+            {"TagKey": "Stage", "Status": "Inactive"},
+            {"TagKey": "Bad", "Status": "Maybe"},
+        ]
+    )
+    assert [e["TagKey"] for e in answer["Errors"]] == ["Bad"]
+    control.call("cost-allocation-tags", **{"aws:createdBy": "Active"})
+    rows = ce.list_cost_allocation_tags()["CostAllocationTags"]
+    assert [(r["TagKey"], r["Type"], r["Status"]) for r in rows] == [
+        ("Stage", "UserDefined", "Inactive"),
+        ("Team", "UserDefined", "Active"),
+        ("aws:createdBy", "AWSGenerated", "Active"),
+    ]
+    active = ce.list_cost_allocation_tags(Status="Active", Type="UserDefined")
+    assert [r["TagKey"] for r in active["CostAllocationTags"]] == ["Team"]
+    wanted = ce.list_cost_allocation_tags(TagKeys=["Team", "Nobody"])
+    assert [r["TagKey"] for r in wanted["CostAllocationTags"]] == ["Team"]
+    first = ce.list_cost_allocation_tags(MaxResults=2)
+    second = ce.list_cost_allocation_tags(MaxResults=2, NextToken=first["NextToken"])
+    assert len(first["CostAllocationTags"]) == 2 and "NextToken" not in second
+    assert [r["TagKey"] for r in second["CostAllocationTags"]] == ["aws:createdBy"]
+    with pytest.raises(ControlError):
+        control.call("cost-allocation-tags", Team="Sometimes")
 
 
 def test_canaries_start_and_stop(control: EmulatorControl) -> None:

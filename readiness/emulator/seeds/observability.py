@@ -11,7 +11,8 @@ location is only a name, no bucket is made); log groups `/ecs/prod-api` and
 load balancer) and composite alarm `prod-service-health` (API or database CPU high),
 both notifying prod-alerts; budget `monthly-production` (450 USD a month, notifies
 platform@example.com at 90 % of the forecast); Cost Explorer at 9 USD a day, forecast the
-same (at most 279 USD in a month, under the 500 USD limit). Everything tagged with TAGS.
+same (at most 279 USD in a month, under the 500 USD limit); every key of TAGS active
+as a cost-allocation tag in Billing (all variants). Everything tagged with TAGS.
 
 demo-risky (warnings only):
 - `prod-api-5xx`: alarm without any alarm action                         (alarm-actions-notify)
@@ -170,6 +171,9 @@ def _spend(daily: float, forecast_daily: float) -> tuple[float, float]:
 
 
 def seed_cost(stack: Stack) -> None:
+    stack.client("ce").update_cost_allocation_tags_status(
+        CostAllocationTagsStatus=[{"TagKey": key, "Status": "Active"} for key in TAGS]
+    )
     daily, forecast_daily = DAILY_USD[stack.variant], FORECAST_DAILY_USD[stack.variant]
     stack.control.call("cost-explorer", daily_usd=daily, forecast_daily_usd=forecast_daily)
     spent, forecast = _spend(daily, forecast_daily)

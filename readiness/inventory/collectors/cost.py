@@ -10,6 +10,11 @@ the end of today; None when Cost Explorer has no figure) and `ForecastUsd`
 last day of the month, None when there is no forecast). Each is read separately, so one
 that cannot be read leaves only that figure unreadable. On AWS each Cost Explorer
 request is billed (0.01 USD): the audit makes two.
+
+Kind `ce.cost_allocation_tags` (global, audit): one record per key of
+`scope.cost_allocation_tags`, id the key, with `Status` (`Active`, `Inactive`, or None
+when Billing does not list the key: it has never seen it on a resource) and `Type`, from
+ListCostAllocationTags filtered by those keys (100 per request, paged).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from readiness.inventory.collect import CollectContext, Found, collector
 
 HEALTH = ("preflight", "audit", "postdeploy", "deploy")
 MONTH_SPEND = "ce.month_spend"
+ALLOCATION_TAGS = "ce.cost_allocation_tags"
 COST_METRIC = "UnblendedCost"
 FORECAST_METRIC = "UNBLENDED_COST"
 
@@ -116,4 +122,25 @@ def month_spend(ctx: CollectContext, region: str) -> Iterable[Found]:
     yield found
 
 
-COLLECTORS = (budgets, month_spend)
+@collector(ALLOCATION_TAGS, phases=("audit",), scope="global")
+def cost_allocation_tags(ctx: CollectContext, region: str) -> Iterable[Found]:
+    """The configured cost-allocation tag keys and their status in Billing."""
+    keys = list(dict.fromkeys(ctx.env.scope.cost_allocation_tags))
+    listed: dict[str, dict[str, Any]] = {}
+    for first in range(0, len(keys), 100):  # TagKeys takes at most 100
+        for row in ctx.fetch.pages(
+            "ce",
+            "global",
+            "list_cost_allocation_tags",
+            "CostAllocationTags",
+            TagKeys=keys[first : first + 100],
+        ):
+            listed[str(row.get("TagKey"))] = row
+    for key in keys:
+        row = listed.get(key, {})
+        yield Found(
+            id=key, data={"TagKey": key, "Status": row.get("Status"), "Type": row.get("Type")}
+        )
+
+
+COLLECTORS = (budgets, month_spend, cost_allocation_tags)
