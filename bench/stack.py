@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from readiness.emulator import EmulatorProcess
+from readiness.emulator import AttachedEmulator, EmulatorProcess
 from readiness.emulator.control import EmulatorControl
 from readiness.emulator.seeds import ACCOUNT, TAGS, tag_list
 
@@ -303,13 +303,7 @@ def run_audit(
     env = {
         k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")
     }
-    env.update(
-        {
-            "READINESS_EMULATOR_ENDPOINT": endpoint,
-            "READINESS_EMULATOR_APP_URL": "",
-            "READINESS_EMULATOR_SEED": "bench",
-        }
-    )
+    env.update(AttachedEmulator(endpoint, app_url="", seed="bench").attach_environment())
     command = [
         sys.executable,
         "-m",

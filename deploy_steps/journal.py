@@ -13,10 +13,11 @@ import datetime as dt
 import fcntl
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, final
+
+from readiness.files import write_json
 
 VERSION = 1
 FILE_NAME = "deploy-journal.json"
@@ -108,18 +109,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def write_durably(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, default=str)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Whole or not at all, and the rename itself on disk (the folder fsynced too)."""
+    write_json(path, data)
     _fsync_dir(path.parent)
 
 

@@ -13,35 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, final
 
-DEFAULT_STATEFUL_TYPES = (
-    "aws_db_instance",
-    "aws_db_cluster_snapshot",
-    "aws_db_snapshot",
-    "aws_rds_cluster",
-    "aws_rds_cluster_instance",
-    "aws_rds_global_cluster",
-    "aws_docdb_cluster",
-    "aws_neptune_cluster",
-    "aws_redshift_cluster",
-    "aws_dynamodb_table",
-    "aws_dynamodb_global_table",
-    "aws_s3_bucket",
-    "aws_kms_key",
-    "aws_efs_file_system",
-    "aws_fsx_*",
-    "aws_sqs_queue",
-    "aws_elasticache_*",
-    "aws_memorydb_cluster",
-    "aws_opensearch_domain",
-    "aws_elasticsearch_domain",
-    "aws_kinesis_stream",
-    "aws_msk_cluster",
-    "aws_ebs_volume",
-    "aws_backup_vault",
-    "aws_secretsmanager_secret",
-    "aws_ecr_repository",
-    "aws_cloudwatch_log_group",
-)
 STATEFUL_NAME_PREFIX = "stateful_"
 
 

@@ -171,8 +171,7 @@ class VerdictPlugin:
         if not self.controller:
             self._guard(self._refresh_redactor)
             return
-        self.started = dt.datetime.now(dt.UTC)
-        self._mark_unfinished()
+        self.started = dt.datetime.now(dt.UTC)  # the placeholder is already there
         self._guard(self._refresh_redactor)
         self._guard(self._scrub_metadata)
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,38 @@ def run_suite(
         check=False,
     )
     return SuiteRun(completed.returncode, completed.stdout, completed.stderr, out)
+
+
+@pytest.fixture(scope="session")
+def demo_audit(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SuiteRun]:
+    """`pytest -m audit --env ENV` on a demo stack, run once per environment and worker
+    and shared by every area's stack test (each run starts an emulator and seeds it)."""
+    runs: dict[str, SuiteRun] = {}
+
+    def audit(env: str) -> SuiteRun:
+        if env not in runs:
+            runs[env] = run_suite(["-m", "audit", "--env", env], tmp_path_factory.mktemp(env))
+        return runs[env]
+
+    return audit
+
+
+def area_results(run: SuiteRun, critical: set[str], warning: set[str]) -> list[dict[str, Any]]:
+    """One area's results, once every one of its checks is there with its severity and
+    every failure names its resource."""
+    results = [r for r in run.verdict["results"] if r["check_id"] in critical | warning]
+    assert {r["check_id"] for r in results} == critical | warning, run.stdout[-3000:]
+    for r in results:
+        assert r["severity"] == ("critical" if r["check_id"] in critical else "warning")
+        if r["outcome"] == "failed":
+            assert r["resource"] in r["message"], r
+    return results
+
+
+def assert_reads_once_and_only_reads(run: SuiteRun) -> None:
+    calls = run.json("api-calls.json")
+    assert calls["total_calls"] == calls["distinct_requests"], calls["repeated_requests"]
+    assert calls["mutating_calls"] == []
 
 
 def processes_marked(mark: str) -> list[int]:

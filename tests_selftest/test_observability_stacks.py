@@ -6,11 +6,12 @@ once and writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from .conftest import run_suite
+from .conftest import SuiteRun, area_results, assert_reads_once_and_only_reads, run_suite
 
 pytestmark = pytest.mark.slow
 
@@ -61,23 +62,15 @@ FAILING = {
 
 
 @pytest.mark.parametrize("env", sorted(FAILING))
-def test_demo_stack(tmp_path: Path, env: str) -> None:
-    run = run_suite(["-m", "audit", "--env", env], tmp_path / env)
-    results = [r for r in run.verdict["results"] if r["check_id"] in CRITICAL | WARNING]
-    assert {r["check_id"] for r in results} == CRITICAL | WARNING, run.stdout[-3000:]
+def test_demo_stack(demo_audit: Callable[[str], SuiteRun], env: str) -> None:
+    run = demo_audit(env)
+    results = area_results(run, CRITICAL, WARNING)
     failed = {(r["check_id"], r["resource"]) for r in results if r["outcome"] == "failed"}
     assert failed == FAILING[env], run.stdout[-3000:]
     others = {r["outcome"] for r in results if (r["check_id"], r["resource"]) not in failed}
     assert others == {"passed"}, run.stdout[-3000:]
-    for r in results:
-        expected = "critical" if r["check_id"] in CRITICAL else "warning"
-        assert r["severity"] == expected
-        if r["outcome"] == "failed":
-            assert r["resource"] in r["message"], r
     assert len([r for r in results if r["check_id"] == "cost-allocation-tags"]) >= 30
-    calls = run.json("api-calls.json")
-    assert calls["total_calls"] == calls["distinct_requests"]
-    assert calls["mutating_calls"] == []
+    assert_reads_once_and_only_reads(run)
 
 
 def test_preflight_finds_the_expected_alarms_and_canaries(tmp_path: Path) -> None:

@@ -15,9 +15,8 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
-from readiness.emulator.process import AttachedEmulator, EmulatorError
+from readiness.emulator.process import AttachedEmulator, EmulatorError, EmulatorProcess
 from readiness.files import write_json
 
 PENDING = "READINESS_EMULATOR_PENDING"
@@ -31,8 +30,10 @@ def pending_path(environ: dict[str, str] | None = None) -> Path | None:
     return Path(value) if value else None
 
 
-def hand_over(path: Path, emulator: Any, regions: tuple[str, ...]) -> None:
-    """Publish a started emulator (anything with endpoint, app_url and seed)."""
+def hand_over(
+    path: Path, emulator: EmulatorProcess | AttachedEmulator, regions: tuple[str, ...]
+) -> None:
+    """Publish a started emulator."""
     write_json(
         path,
         {

@@ -46,6 +46,14 @@ class AttachedEmulator:
     def stop(self) -> None:
         """Not ours to stop."""
 
+    def attach_environment(self) -> dict[str, str]:
+        """Variables that make a child pytest session use this emulator."""
+        return {
+            ATTACH_ENDPOINT: self.endpoint,
+            ATTACH_APP_URL: self.app_url,
+            ATTACH_SEED: self.seed,
+        }
+
 
 @final
 class EmulatorProcess:
@@ -160,11 +168,7 @@ class EmulatorProcess:
 
     def attach_environment(self) -> dict[str, str]:
         """Variables that make a child pytest session use this emulator."""
-        return {
-            ATTACH_ENDPOINT: self.endpoint,
-            ATTACH_APP_URL: self.app_url,
-            ATTACH_SEED: self.seed,
-        }
+        return AttachedEmulator(self.endpoint, self.app_url, self.seed).attach_environment()
 
     def __enter__(self) -> EmulatorProcess:
         return self

@@ -153,7 +153,8 @@ def install(registry: Registry) -> None:
         with registry.state.lock:
             return list(_findings(registry).get((region, detector), []))
 
-    def list_findings(request: Request, match: re.Match[str]) -> Response:
+    def of_detector(request: Request, match: re.Match[str]) -> list[dict[str, Any]] | Response:
+        """The detector's findings, or GuardDuty's answer for a detector not ours."""
         region = signed_scope(request)[1] or "us-east-1"
         findings = stored(region, match.group("detector"))
         if findings is None:
@@ -162,6 +163,12 @@ def install(registry: Registry) -> None:
                 "The request is rejected because the input detectorId "
                 "is not owned by the current account.",
             )
+        return findings
+
+    def list_findings(request: Request, match: re.Match[str]) -> Response:
+        findings = of_detector(request, match)
+        if isinstance(findings, Response):
+            return findings
         body = request.get_json(force=True, silent=True) or {}
         criteria = (body.get("findingCriteria") or {}).get("criterion") or {}
         try:
@@ -185,14 +192,9 @@ def install(registry: Registry) -> None:
         return json_response(answer)
 
     def get_findings(request: Request, match: re.Match[str]) -> Response:
-        region = signed_scope(request)[1] or "us-east-1"
-        findings = stored(region, match.group("detector"))
-        if findings is None:
-            return error_response(
-                "BadRequestException",
-                "The request is rejected because the input detectorId "
-                "is not owned by the current account.",
-            )
+        findings = of_detector(request, match)
+        if isinstance(findings, Response):
+            return findings
         body = request.get_json(force=True, silent=True) or {}
         ids = list(body.get("findingIds") or [])
         if not 1 <= len(ids) <= MAX_PAGE:
