@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, final
 
-from readiness.aws.access import AwsAccess
+from readiness.aws.access import AwsAccess, credential_operations
+from readiness.aws.guard import Guard
+from readiness.aws.ledger import Ledger
 from readiness.config import (
     APP_PLACEHOLDER,
     EMULATOR_ACCOUNT,
@@ -55,6 +57,8 @@ class RunContext:
     problems: list[str] = field(default_factory=list)
     fatal: str | None = None
     secrets: list[str] = field(default_factory=list)
+    ledger: Ledger = field(default_factory=Ledger)
+    guard: Guard | None = None  # the run's guard, installed for the whole process
 
     @property
     def window_hours(self) -> int:
@@ -139,8 +143,16 @@ class RunContext:
                 f"environment {env.name!r} uses the emulator but names account {env.account_id}"
                 f" (the emulator is {EMULATOR_ACCOUNT})"
             )
+        if self.guard is not None:  # before the session: it may assume a role at once
+            self.guard.allow_credentials(credential_operations(env))
         try:
-            self.access = AwsAccess(env, endpoint_url=endpoint, read_only=self.options.read_only)
+            self.access = AwsAccess(
+                env,
+                endpoint_url=endpoint,
+                read_only=self.options.read_only,
+                ledger=self.ledger,
+                guard=self.guard,
+            )
             credentials = self.access.session.get_credentials()
         except Exception as exc:  # profile not found, SSO expired, ...
             self.access = None
@@ -183,10 +195,12 @@ class RunContext:
         write_json(self.inventory_path, self.snapshot.to_json())
 
     def write_ledger(self) -> None:
-        if self.access is None:
+        """api-calls.json and iam-policy.json: when the run had live access, or when
+        anything tried to call AWS (a replay allows no call: the attempts are listed)."""
+        if self.access is None and not self.ledger.calls:
             return
-        write_json(self.options.out_dir / "api-calls.json", self.access.ledger.summary())
-        write_json(self.options.out_dir / "iam-policy.json", self.access.ledger.iam_policy())
+        write_json(self.options.out_dir / "api-calls.json", self.ledger.summary())
+        write_json(self.options.out_dir / "iam-policy.json", self.ledger.iam_policy())
 
     def stop(self) -> None:
         if self.emulator is not None:

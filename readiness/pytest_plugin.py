@@ -3,6 +3,11 @@
 On the controller it loads the configuration, starts the embedded emulator, takes the
 snapshot and saves it; workers load that file. Checks get `inventory`, `environment`,
 `thresholds` and, through `@pytest.mark.resources(kind)`, one test per resource.
+
+On every process of the run (controller and xdist workers) it installs the guard for
+the whole process from `pytest_configure` to `pytest_unconfigure`: every AWS call, from
+any client, is judged against the phase's allow-list and recorded; a refused call is a
+problem of the run (NO-GO). Workers send their calls home at the end of their session.
 """
 
 from __future__ import annotations
@@ -15,14 +20,20 @@ from typing import Any, final
 
 import pytest
 
+from readiness.aws import intercept
 from readiness.aws.access import AwsAccess
+from readiness.aws.guard import DeclarationError, Guard, declare
+from readiness.aws.ledger import Call
 from readiness.config import Environment, Thresholds
 from readiness.context import RunContext, RunOptions, describe
+from readiness.inventory.allowlist import PHASES, phase_policy
 from readiness.inventory.model import NotEvaluated, Resource, Snapshot
 
 CONTEXT = pytest.StashKey[RunContext]()
-PHASES = ("preflight", "audit", "deploy", "postdeploy")
+GUARD = pytest.StashKey[intercept.Installation]()
 WORKER_KEY = "readiness"
+WORKER_OUTPUT = "readiness_guard"
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @final
@@ -47,6 +58,11 @@ def _phases(config: pytest.Config) -> list[str]:
     words = set(re.findall(r"[A-Za-z_]+", config.option.markexpr or ""))
     named = [p for p in PHASES if p in words]
     return named or list(PHASES)
+
+
+def _deploys(config: pytest.Config) -> bool:
+    """`-m deploy` and nothing else: the only selection whose calls may write."""
+    return _WORD.findall(config.option.markexpr or "") == ["deploy"]
 
 
 def _out_dir(config: pytest.Config) -> Path:
@@ -82,6 +98,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "expected(field): one test per name the environment's [expect] table lists",
     )
+    config.addinivalue_line(
+        "markers",
+        "aws_reads(*operations): the service:Operation calls a check makes with `aws`",
+    )
     if not _gate(config):
         return
     phases = _phases(config)
@@ -103,10 +123,31 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         ctx.from_controller(dict(workerinput.get(WORKER_KEY, {})))
+        _install_guard(config, ctx)
         return
     config.add_cleanup(ctx.stop)
-    if ctx.load_configuration():
+    loaded = ctx.load_configuration()
+    _install_guard(config, ctx)
+    if loaded:
         ctx.start_emulator()
+
+
+def _install_guard(config: pytest.Config, ctx: RunContext) -> None:
+    """From here to pytest_unconfigure, every AWS call of this process is judged."""
+    policy = phase_policy(
+        ctx.options.phases,
+        deploy=_deploys(config),
+        replay=ctx.options.snapshot_path is not None,
+    )
+    ctx.guard = Guard(policy, ctx.ledger)
+    config.stash[GUARD] = intercept.install(ctx.guard)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    installation = config.stash.get(GUARD, None)
+    if installation is not None:
+        del config.stash[GUARD]
+        intercept.uninstall(installation)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -237,6 +278,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if ctx is not None and ctx.fatal and items:
         config.hook.pytest_deselected(items=list(items))
         items[:] = []
+    if ctx is not None and ctx.guard is not None:
+        _allow_check_reads(ctx, ctx.guard, items)
+
+
+def _allow_check_reads(ctx: RunContext, guard: Guard, items: list[pytest.Item]) -> None:
+    """The reads the selected checks declare with `@pytest.mark.aws_reads(...)`."""
+    if ctx.options.snapshot_path is not None:
+        return  # a replay sends nothing
+    for item in items:
+        for mark in item.iter_markers("aws_reads"):
+            try:
+                guard.allow(declare(item.nodeid, [str(a) for a in mark.args]))
+            except DeclarationError as exc:
+                ctx.problems.append(str(exc))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """The guard names the check that made a call."""
+    ctx = context(item.config)
+    guard = ctx.guard if ctx is not None else None
+    if guard is None:
+        return (yield)
+    guard.current_test = item.nodeid
+    try:
+        return (yield)
+    finally:
+        guard.current_test = None
 
 
 # -- fixtures -----------------------------------------------------------------------
@@ -328,8 +399,11 @@ def pytest_readiness_target(config: pytest.Config) -> dict[str, Any] | None:
 
 
 def pytest_readiness_problems(config: pytest.Config) -> list[str]:
+    """The run's problems, and one line per call the guard refused."""
     ctx = context(config)
-    return list(ctx.problems) if ctx is not None else []
+    if ctx is None:
+        return []
+    return list(dict.fromkeys([*ctx.problems, *ctx.ledger.refusals()]))
 
 
 def pytest_readiness_secrets(config: pytest.Config) -> list[str]:
@@ -337,10 +411,33 @@ def pytest_readiness_secrets(config: pytest.Config) -> list[str]:
     return list(ctx.secrets) if ctx is not None else []
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object | None) -> None:
+    """A worker ended: its calls (and refusals) join the controller's ledger."""
+    ctx = context(node.config)
+    output = getattr(node, "workeroutput", None)
+    if ctx is None or not isinstance(output, dict):
+        return
+    sent = output.get(WORKER_OUTPUT) or {}
+    ctx.ledger.merge([Call.from_json(c) for c in sent.get("calls", []) if isinstance(c, dict)])
+    ctx.problems += [str(p) for p in sent.get("problems", []) if str(p) not in ctx.problems]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     ctx = context(session.config)
-    if ctx is None or hasattr(session.config, "workerinput"):
+    if ctx is None:
+        return
+    output = getattr(session.config, "workeroutput", None)
+    if isinstance(output, dict):  # after the session fixtures' teardown
+        workerinput = dict(getattr(session.config, "workerinput", {}))
+        inherited = set(dict(workerinput.get(WORKER_KEY, {})).get("problems", []))
+        output[WORKER_OUTPUT] = {
+            "calls": [c.to_json() for c in ctx.ledger.calls],
+            "problems": [p for p in ctx.problems if p not in inherited],
+        }
+        return
+    if hasattr(session.config, "workerinput"):
         return
     try:
         ctx.write_ledger()

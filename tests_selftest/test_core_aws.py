@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from readiness.aws import AwsAccess, FailureKind, FetchError, ReadOnlyViolation, is_read
+from readiness.aws import (
+    AwsAccess,
+    FailureKind,
+    FetchError,
+    ReadOnlyViolation,
+    credential_operations,
+    is_read,
+)
 from readiness.config import Environment
 from readiness.emulator import EmulatorControl, EmulatorProcess
+from readiness.inventory.allowlist import phase_policy
 from readiness.inventory.fetch import Fetcher
 
 
@@ -53,10 +62,14 @@ def test_guard_refuses_a_write_before_sending_it(emulator: EmulatorProcess) -> N
     sqs = guarded.client("sqs")
     with pytest.raises(ReadOnlyViolation, match="refused sqs:CreateQueue before sending it"):
         sqs.create_queue(QueueName="should-not-exist")
-    # Nothing reached the emulator, and the ledger has no call.
+    # Nothing reached the emulator; the ledger keeps the attempt as refused.
     seen = EmulatorControl(emulator.endpoint).client("sqs").list_queues().get("QueueUrls", [])
     assert not any(url.endswith("/should-not-exist") for url in seen)
-    assert guarded.ledger.calls == []
+    assert [(c.name, c.outcome) for c in guarded.ledger.calls] == [("sqs:CreateQueue", "refused")]
+    summary = guarded.ledger.summary()
+    assert summary["refused_calls"] == ["sqs:CreateQueue"]
+    assert summary["mutating_calls"] == []
+    assert guarded.ledger.iam_policy()["Statement"][0]["Action"] == []
 
 
 def test_writer_is_the_same_ledger_without_the_guard(emulator: EmulatorProcess) -> None:
@@ -135,3 +148,26 @@ def test_iam_policy_lists_exactly_the_actions_used(emulator: EmulatorProcess) ->
         "sqs:ListQueues",
         "sts:GetCallerIdentity",
     ]
+
+
+def test_the_credential_chain_may_run_but_is_never_in_the_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile sso-prod]\nsso_session = corp\nsso_account_id = 123456789012\n"
+        "sso_role_name = Audit\nregion = us-east-1\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.delenv("AWS_WEB_IDENTITY_TOKEN_FILE", raising=False)
+    role = "arn:aws:iam::123456789012:role/readiness-audit"
+    real = Environment(name="p", account_id="123456789012", regions=["us-east-1"], role_arn=role)
+    sso = Environment(
+        name="s", account_id="123456789012", regions=["us-east-1"], profile="sso-prod"
+    )
+    assert credential_operations(real) == {"sts:AssumeRole"}
+    assert credential_operations(sso) == {"sso:GetRoleCredentials", "sso-oidc:CreateToken"}
+    assert credential_operations(environment()) == frozenset()  # the emulator: static keys
+    policy = phase_policy(["audit"]).with_credentials(credential_operations(real))
+    assert policy.judge("sts:AssumeRole", "AssumeRole", frozenset()) == "credentials"
+    assert phase_policy(["audit"]).judge("sts:AssumeRole", "AssumeRole", frozenset()) is None

@@ -1,5 +1,6 @@
 """A full read-only run (preflight, audit, post-deploy) on the demo stack records zero
-mutating calls in its ledger (out/api-calls.json)."""
+mutating calls in its ledger (out/api-calls.json), and every call it made is one its
+phase declares (so the declarations are complete and nothing was refused)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from readiness.emulator import EmulatorProcess
+from readiness.inventory.allowlist import allow_list
 
 from .conftest import run_suite
 
@@ -30,10 +32,17 @@ def test_preflight_audit_and_postdeploy_make_no_mutating_call(
         assert "Traceback" not in run.stdout + run.stderr, run.stdout[-2000:]
         ledger = run.json("api-calls.json")
         assert ledger["mutating_calls"] == [], f"{phase}: {ledger['mutating_calls']}"
+        assert ledger["refused_calls"] == [], f"{phase}: {ledger['refused_calls']}"
+        declared = allow_list([phase])
         for call in ledger["calls"]:
             assert call["read_only_run"] is True, call
             assert READ_VERBS.match(call["operation"]), f"{phase}: {call['operation']}"
-            operations.add(f"{call['service']}:{call['operation']}")
+            name = f"{call['service']}:{call['operation']}"
+            assert name in declared, f"{phase}: {name} is not declared"
+            assert call["grant"] == "read" and call["outcome"] != "refused", call
+            operations.add(name)
+        policy = run.json("iam-policy.json")["Statement"][0]["Action"]
+        assert policy == sorted({c["iam_action"] for c in ledger["calls"]})
         if phase == "audit":
             assert run.verdict["verdict"] == "GO", run.stdout[-2000:]
             assert ledger["total_calls"] > 20

@@ -1,27 +1,33 @@
 """One boto3 session per environment, and the clients made from it.
 
 Clients get botocore's own retry mode with bounded attempts, connect and read
-timeouts, a connection pool sized to the parallelism, the ledger, and (unless the
-run deploys) the read-only guard.
+timeouts and a connection pool sized to the parallelism. Every call goes through a
+guard (readiness.aws.guard) that judges and records it: in a pytest run, the run's
+guard, installed for the whole process (readiness.aws.intercept); outside one, a guard
+of this access's own, attached to each client it makes.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
-import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, final
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
+import botocore.session
 from botocore.config import Config as BotoConfig
 from botocore.credentials import (
     AssumeRoleCredentialFetcher,
     DeferredRefreshableCredentials,
 )
 
-from readiness.aws.guard import refuse_writes
-from readiness.aws.ledger import Call, Ledger, iam_action, request_key
+from readiness.aws import intercept
+from readiness.aws.guard import Guard, Policy
+from readiness.aws.ledger import Ledger
 from readiness.config import Environment
 
 GLOBAL_REGION = "us-east-1"
@@ -63,15 +69,42 @@ def make_session(env: Environment, emulated_endpoint: str | None) -> boto3.Sessi
     return boto3.Session(botocore_session=botocore_session, region_name=env.home_region)
 
 
+def credential_operations(env: Environment) -> frozenset[str]:
+    """The calls the environment's credential chain makes itself (assume a role, SSO, web
+    identity): allowed to it, never part of a phase's allow-list or IAM policy."""
+    if env.emulated:
+        return frozenset()
+    names: set[str] = set()
+    try:
+        profile: dict[str, Any] = dict(
+            botocore.session.Session(profile=env.profile).get_scoped_config()
+        )
+    except Exception:  # an unknown profile fails later, where it is reported
+        profile = {}
+    if env.role_arn or profile.get("role_arn"):
+        names.add("sts:AssumeRole")
+    if profile.get("web_identity_token_file") or os.environ.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
+        names.add("sts:AssumeRoleWithWebIdentity")
+    if profile.get("sso_start_url") or profile.get("sso_session"):
+        names |= {"sso:GetRoleCredentials", "sso-oidc:CreateToken"}
+    return frozenset(names)
+
+
 @final
 class AwsAccess:
-    """Hands out one client per (service, region), all wired to the same ledger."""
+    """Hands out one client per (service, region), all judged by the same guard.
+
+    `guard` is the run's guard (shared with the whole process); without one, this
+    access judges its own clients by name: reads only, unless `read_only` is False.
+    """
 
     __slots__ = (
         "_clients",
         "_lock",
+        "_shared",
         "endpoint_url",
         "env",
+        "guard",
         "ledger",
         "read_only",
         "session",
@@ -85,25 +118,40 @@ class AwsAccess:
         read_only: bool,
         ledger: Ledger | None = None,
         session: boto3.Session | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self.env = env
         self.endpoint_url = endpoint_url
         self.read_only = read_only
-        self.ledger = ledger or Ledger()
+        self._shared = guard is not None
+        if guard is None:
+            guard = Guard(Policy.by_name(writes=not read_only), ledger or Ledger())
+        self.guard = guard
+        self.ledger = guard.ledger
         emulated = endpoint_url if env.emulated else None
         self.session = session or make_session(env, emulated)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     def writer(self) -> AwsAccess:
-        """The same session and ledger without the guard: for the deploy steps only."""
+        """The same session and ledger, allowed to write: for the deploy steps only.
+
+        Under the run's guard it is that guard that decides: only a deploy run writes.
+        """
         return AwsAccess(
             self.env,
             endpoint_url=self.endpoint_url,
             read_only=False,
             ledger=self.ledger,
             session=self.session,
+            guard=self.guard if self._shared else None,
         )
+
+    @contextmanager
+    def permit(self, names: Iterable[str]) -> Iterator[None]:
+        """Let the scoped operations among `names` through (the triage's log reads)."""
+        with self.guard.permit(names):
+            yield
 
     def botocore_config(self) -> BotoConfig:
         env = self.env
@@ -134,50 +182,15 @@ class AwsAccess:
         return client
 
     def _wire(self, client: Any, service: str, region: str) -> None:
-        events = client.meta.events
-        if self.read_only:
-            events.register_first("before-call.*.*", refuse_writes)
-        ledger = self.ledger
-        read_only = self.read_only
-        signing = client.meta.service_model.signing_name
+        guard = self.guard
 
-        def record(model: Any, params: Any, context: dict[str, Any], **_: Any) -> None:
-            operation = str(model.name)
-            call = Call(
-                service=service,
-                region=region,
-                operation=operation,
-                action=iam_action(service, signing, operation),
-                key=request_key(
-                    service,
-                    region,
-                    operation,
-                    [
-                        params.get("url"),
-                        params.get("url_path"),
-                        params.get("query_string"),
-                        params.get("body"),
-                    ],
-                ),
-                read_only_run=read_only,
-                started=time.perf_counter(),
-            )
-            context["readiness_call"] = call
-            ledger.start(call)
+        def guarded(operation_name: str, api_params: dict[str, Any]) -> Any:
+            forward = type(client)._make_api_call
+            if intercept.covers(guard):  # the process-wide hook judges it already
+                return forward(client, operation_name, api_params)
+            return guard.send(client, operation_name, api_params, forward)
 
-        def done(http_response: Any, context: dict[str, Any], **_: Any) -> None:
-            call = context.get("readiness_call")
-            if isinstance(call, Call):
-                status = getattr(http_response, "status_code", 0)
-                ledger.finish(call, "ok" if status < 300 else f"http {status}")
-
-        def failed(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
-            call = context.get("readiness_call")
-            if isinstance(call, Call):
-                ledger.finish(call, f"error {type(exception).__name__}")
-
-        events.register("before-call.*.*", record)
-        events.register("after-call.*.*", done)
-        events.register("after-call-error.*.*", failed)
+        # Every operation method, paginator and waiter of this client calls this first.
+        client._make_api_call = guarded
         if service == "s3control" and self.endpoint_url:
-            events.register("before-send.s3-control", _strip_account_host)
+            client.meta.events.register("before-send.s3-control", _strip_account_host)

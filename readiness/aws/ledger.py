@@ -1,4 +1,5 @@
-"""The API-call ledger: every call this run made, and the IAM policy they add up to."""
+"""The API-call ledger: every call this run made or refused, and the IAM policy the
+allowed ones add up to."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, final
+from typing import Any, Final, Literal, final
 
-from readiness.aws.guard import is_read
-
-_READS = frozenset({"GetCallerIdentity"})
+REFUSED: Final = "refused"
+# How the guard let a call through: a declared read, a call of the credential chain, a
+# write of the deploy, or not at all.
+Grant = Literal["read", "credentials", "write", "refused"]
+_GRANTS: tuple[Grant, ...] = ("read", "credentials", "write", "refused")
 # IAM action names that differ from the API operation name.
 _ACTION_OVERRIDES = {
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
@@ -61,6 +64,16 @@ class Call:
     started: float
     duration_ms: float = 0.0
     outcome: str = "pending"
+    grant: Grant = "read"
+    called_from: str = ""  # the check running when the call was made, if any
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}:{self.operation}"
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome == REFUSED
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,12 +85,32 @@ class Call:
             "read_only_run": self.read_only_run,
             "duration_ms": round(self.duration_ms, 2),
             "outcome": self.outcome,
+            "grant": self.grant,
+            "called_from": self.called_from,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Call:
+        """A call another process recorded (an xdist worker's)."""
+        grant: Grant = next((g for g in _GRANTS if g == data.get("grant")), "refused")
+        return cls(
+            service=str(data["service"]),
+            region=str(data.get("region", "")),
+            operation=str(data["operation"]),
+            action=str(data.get("iam_action", "")),
+            key=str(data.get("request", "")),
+            read_only_run=bool(data.get("read_only_run", True)),
+            started=0.0,
+            duration_ms=float(data.get("duration_ms", 0.0)),
+            outcome=str(data.get("outcome", "pending")),
+            grant=grant,
+            called_from=str(data.get("called_from", "")),
+        )
 
 
 @final
 class Ledger:
-    """Thread-safe; fed by botocore events on every client this run creates."""
+    """Thread-safe; fed by the guard with every call of the run, sent or refused."""
 
     __slots__ = ("_calls", "_lock")
 
@@ -93,29 +126,50 @@ class Ledger:
         call.duration_ms = (time.perf_counter() - call.started) * 1000
         call.outcome = outcome
 
+    def merge(self, calls: list[Call]) -> None:
+        """Add calls recorded elsewhere (an xdist worker's ledger)."""
+        with self._lock:
+            self._calls.extend(calls)
+
     @property
     def calls(self) -> list[Call]:
         with self._lock:
             return list(self._calls)
 
+    def refusals(self) -> list[str]:
+        """One line per refused call (and check that made it), in the order they came."""
+        lines: dict[str, None] = {}
+        for c in self.calls:
+            if c.refused:
+                mode = "read-only run" if c.read_only_run else "deploy run"
+                where = c.called_from or "outside any check"
+                lines[f"{mode}: refused {c.name} (called from {where})"] = None
+        return list(lines)
+
     def summary(self) -> dict[str, Any]:
         calls = self.calls
-        by_operation = Counter(f"{c.service}:{c.operation}" for c in calls)
+        by_operation = Counter(c.name for c in calls)
         per_key = Counter(c.key for c in calls)
-        repeated = sorted({f"{c.service}:{c.operation}" for c in calls if per_key[c.key] > 1})
+        repeated = sorted({c.name for c in calls if per_key[c.key] > 1})
         return {
             "total_calls": len(calls),
             "distinct_requests": len(per_key),
             "repeated_requests": repeated,
+            # What was sent that is not a read the run declared: the writes of a deploy.
             "mutating_calls": sorted(
-                {c.action for c in calls if not (is_read(c.operation) or c.operation in _READS)}
+                {c.action for c in calls if c.grant == "write" and not c.refused}
             ),
+            "refused_calls": sorted({c.name for c in calls if c.refused}),
             "by_operation": dict(sorted(by_operation.items())),
             "calls": [c.to_json() for c in calls],
         }
 
     def iam_policy(self) -> dict[str, Any]:
-        actions = sorted({c.action for c in self.calls})
+        """The actions of the calls the guard let through as reads or deploy writes:
+        never a refused call, never the credential chain's own calls."""
+        actions = sorted(
+            {c.action for c in self.calls if not c.refused and c.grant in ("read", "write")}
+        )
         return {
             "Version": "2012-10-17",
             "Statement": [

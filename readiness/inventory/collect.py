@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, final
 
 from readiness.aws.errors import FetchError
+from readiness.aws.guard import declare
 from readiness.config import Environment
 from readiness.inventory.fetch import Fetcher
 from readiness.inventory.model import UNAVAILABLE
@@ -65,7 +66,11 @@ CollectFn = Callable[[CollectContext, str], Iterable[Found]]
 @final
 @dataclass(frozen=True, slots=True)
 class Collector:
-    """Reads one kind of resource in one region (or once, for global kinds)."""
+    """Reads one kind of resource in one region (or once, for global kinds).
+
+    `reads` names every operation it sends (`service:Operation`, the API's names):
+    its phases' allow-list, and the least-privilege policy, are made of them.
+    """
 
     kind: str
     read: CollectFn
@@ -73,16 +78,23 @@ class Collector:
     scope: Scope = "regional"
     description: str = ""
     requires: tuple[str, ...] = field(default=())
+    reads: frozenset[str] = frozenset()
 
 
 def collector(
     kind: str,
     *,
     phases: Iterable[str],
+    reads: Iterable[str],
     scope: Scope = "regional",
     description: str = "",
 ) -> Callable[[CollectFn], Collector]:
-    """Decorator: turn a read function into a Collector value (kept in a module tuple)."""
+    """Decorator: turn a read function into a Collector value (kept in a module tuple).
+
+    A declared operation that returns secret values (or reads log events) is refused
+    here, when the module is imported (DeclarationError).
+    """
+    declared = declare(f"collector {kind}", reads)
 
     def wrap(read: CollectFn) -> Collector:
         return Collector(
@@ -91,6 +103,7 @@ def collector(
             phases=frozenset(phases),
             scope=scope,
             description=description or _first_line(read.__doc__),
+            reads=declared,
         )
 
     return wrap

@@ -10,12 +10,16 @@ from typing import final
 
 from readiness.aws.access import AwsAccess
 from readiness.aws.errors import FetchError, classify
+from readiness.aws.guard import declare
 from readiness.config import Environment
 from readiness.inventory.collect import CollectContext, Collector, Found
 from readiness.inventory.fetch import Fetcher
 from readiness.inventory.model import GLOBAL, Resource, Snapshot, Target
 
 IDENTITY = "sts.identity"
+# Every phase starts by checking the credentials (the preflight's credential checks
+# judge this record).
+IDENTITY_READS = declare("the credential check", ("sts:GetCallerIdentity",))
 
 
 @final

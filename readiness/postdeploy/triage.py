@@ -14,12 +14,14 @@ from html import escape
 from typing import Any, final
 
 from readiness.aws.access import AwsAccess
+from readiness.aws.guard import declare
 from readiness.config import Environment
 from readiness.inventory.model import NotEvaluated, Snapshot
 
 ERROR_TERMS = ("ERROR", "Error", "error", "Exception", "FATAL", "Traceback")
 ERROR_PATTERN = " ".join(f"?{term}" for term in ERROR_TERMS)
 LINE_MAX = 300
+READS = declare("the post-deploy triage", ("logs:FilterLogEvents",), log_events=True)
 
 
 @final
@@ -72,12 +74,13 @@ def recent_errors(
     client = access.client("logs", env.home_region)
     for group in env.log_groups:
         try:
-            answer = client.filter_log_events(
-                logGroupName=group,
-                startTime=start,
-                filterPattern=ERROR_PATTERN,
-                limit=settings.triage_log_events,
-            )
+            with access.permit(READS):
+                answer = client.filter_log_events(
+                    logGroupName=group,
+                    startTime=start,
+                    filterPattern=ERROR_PATTERN,
+                    limit=settings.triage_log_events,
+                )
         except Exception as exc:  # triage is help, not evidence: report and go on
             problems.append(f"{group}: {type(exc).__name__}: {exc}")
             continue

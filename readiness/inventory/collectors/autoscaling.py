@@ -14,7 +14,11 @@ from readiness.inventory.collect import CollectContext, Found, collector
 DESIRED_COUNT = "ecs:service:DesiredCount"
 
 
-@collector("autoscaling.ecs_targets", phases=("audit",))
+@collector(
+    "autoscaling.ecs_targets",
+    phases=("audit",),
+    reads=("application-autoscaling:DescribeScalableTargets",),
+)
 def ecs_scalable_targets(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Application Auto Scaling targets of ECS services (min and max capacity)."""
     targets = ctx.fetch.pages(

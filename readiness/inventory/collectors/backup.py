@@ -18,7 +18,16 @@ from readiness.inventory.model import NotEvaluated, Resource
 TAG_KEY_PREFIX = "aws:ResourceTag/"
 
 
-@collector("backup.plans", phases=("audit",))
+@collector(
+    "backup.plans",
+    phases=("audit",),
+    reads=(
+        "backup:GetBackupPlan",
+        "backup:GetBackupSelection",
+        "backup:ListBackupPlans",
+        "backup:ListBackupSelections",
+    ),
+)
 def backup_plans(ctx: CollectContext, region: str) -> Iterable[Found]:
     """AWS Backup plans (not deleted) with their rules and resource selections."""
     plans = ctx.fetch.pages("backup", region, "list_backup_plans", "BackupPlansList")

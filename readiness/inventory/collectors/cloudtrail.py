@@ -20,7 +20,15 @@ STATUS = "Status"
 SELECTORS = "EventSelectors"
 
 
-@collector("cloudtrail.trails", phases=("audit",))
+@collector(
+    "cloudtrail.trails",
+    phases=("audit",),
+    reads=(
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetTrailStatus",
+    ),
+)
 def trails(ctx: CollectContext, region: str) -> Iterable[Found]:
     """CloudTrail trails seen from this region (shadow trails marked), with their status."""
     listed = ctx.fetch.call("cloudtrail", region, "describe_trails", includeShadowTrails=True).get(

@@ -36,7 +36,7 @@ def describe_all_alarms(ctx: CollectContext, region: str) -> list[dict[str, Any]
     return alarms
 
 
-@collector(KIND, phases=("preflight", "audit", "postdeploy"))
+@collector(KIND, phases=("preflight", "audit", "postdeploy"), reads=("cloudwatch:DescribeAlarms",))
 def metric_alarms(ctx: CollectContext, region: str) -> Iterable[Found]:
     """CloudWatch metric and composite alarms, as DescribeAlarms returns them."""
     for alarm in describe_all_alarms(ctx, region):

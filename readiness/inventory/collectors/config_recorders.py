@@ -10,7 +10,11 @@ from readiness.inventory.collect import CollectContext, Found, collector
 RECORD = "config"
 
 
-@collector("config.recorders", phases=("audit",))
+@collector(
+    "config.recorders",
+    phases=("audit",),
+    reads=("config:DescribeConfigurationRecorderStatus", "config:DescribeConfigurationRecorders"),
+)
 def recorders(ctx: CollectContext, region: str) -> Iterable[Found]:
     """The region's Config recorders with their status under `Recorders`."""
     described = ctx.fetch.call("config", region, "describe_configuration_recorders").get(

@@ -32,7 +32,16 @@ COST_METRIC = "UnblendedCost"
 FORECAST_METRIC = "UNBLENDED_COST"
 
 
-@collector("budgets.budgets", phases=HEALTH, scope="global")
+@collector(
+    "budgets.budgets",
+    phases=HEALTH,
+    scope="global",
+    reads=(
+        "budgets:DescribeBudgets",
+        "budgets:DescribeNotificationsForBudget",
+        "budgets:DescribeSubscribersForNotification",
+    ),
+)
 def budgets(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Budgets of the account, with their notifications and subscribers."""
     account = ctx.env.account_id
@@ -113,7 +122,12 @@ def rest_of_month_forecast(ctx: CollectContext) -> float | None:
     return _amount(answer["Total"]) if answer.get("Total") else None
 
 
-@collector(MONTH_SPEND, phases=("audit",), scope="global")
+@collector(
+    MONTH_SPEND,
+    phases=("audit",),
+    scope="global",
+    reads=("ce:GetCostAndUsage", "ce:GetCostForecast"),
+)
 def month_spend(ctx: CollectContext, region: str) -> Iterable[Found]:
     """This month's cost so far and the forecast for the rest of it (Cost Explorer)."""
     found = Found(id="month", data={"Month": ctx.now.strftime("%Y-%m")})
@@ -122,7 +136,7 @@ def month_spend(ctx: CollectContext, region: str) -> Iterable[Found]:
     yield found
 
 
-@collector(ALLOCATION_TAGS, phases=("audit",), scope="global")
+@collector(ALLOCATION_TAGS, phases=("audit",), scope="global", reads=("ce:ListCostAllocationTags",))
 def cost_allocation_tags(ctx: CollectContext, region: str) -> Iterable[Found]:
     """The configured cost-allocation tag keys and their status in Billing."""
     keys = list(dict.fromkeys(ctx.env.scope.cost_allocation_tags))

@@ -20,7 +20,9 @@ KIND = "ce.month_outlook"
 REVIEW_HOURS = 24
 
 
-@collector(KIND, phases=("postdeploy",), scope="global")
+@collector(
+    KIND, phases=("postdeploy",), scope="global", reads=("ce:GetCostAndUsage", "ce:GetCostForecast")
+)
 def month_outlook(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Month-to-date cost and the forecast for the rest of the month (24 h review)."""
     if ctx.window_hours < REVIEW_HOURS:

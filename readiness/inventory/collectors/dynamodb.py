@@ -9,7 +9,17 @@ from readiness.inventory.collect import CollectContext, Found, collector, tag_di
 HEALTH = ("preflight", "audit", "postdeploy", "deploy")
 
 
-@collector("dynamodb.tables", phases=HEALTH)
+@collector(
+    "dynamodb.tables",
+    phases=HEALTH,
+    reads=(
+        "dynamodb:DescribeContinuousBackups",
+        "dynamodb:DescribeTable",
+        "dynamodb:DescribeTimeToLive",
+        "dynamodb:ListTables",
+        "dynamodb:ListTagsOfResource",
+    ),
+)
 def dynamodb_tables(ctx: CollectContext, region: str) -> Iterable[Found]:
     """DynamoDB tables: description, continuous backups, TTL and tags."""
     names = ctx.fetch.pages("dynamodb", region, "list_tables", "TableNames")

@@ -16,7 +16,7 @@ AUDIT = ("audit",)
 EBS_RECORD = "ebs-encryption-by-default"
 
 
-@collector("ec2.security_groups", phases=AUDIT)
+@collector("ec2.security_groups", phases=AUDIT, reads=("ec2:DescribeSecurityGroups",))
 def security_groups(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Security groups with their ingress and egress rules."""
     for group in ctx.fetch.pages("ec2", region, "describe_security_groups", "SecurityGroups"):
@@ -28,7 +28,7 @@ def security_groups(ctx: CollectContext, region: str) -> Iterable[Found]:
         )
 
 
-@collector("ec2.vpcs", phases=AUDIT)
+@collector("ec2.vpcs", phases=AUDIT, reads=("ec2:DescribeFlowLogs", "ec2:DescribeVpcs"))
 def vpcs(ctx: CollectContext, region: str) -> Iterable[Found]:
     """VPCs, each with the flow logs attached to it under `FlowLogs`."""
     listed = ctx.fetch.pages("ec2", region, "describe_vpcs", "Vpcs")
@@ -46,7 +46,7 @@ def vpcs(ctx: CollectContext, region: str) -> Iterable[Found]:
         )
 
 
-@collector("ec2.ebs_encryption_by_default", phases=AUDIT)
+@collector("ec2.ebs_encryption_by_default", phases=AUDIT, reads=("ec2:GetEbsEncryptionByDefault",))
 def ebs_encryption_by_default(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Whether new EBS volumes of the region are encrypted by default."""
     answer = ctx.fetch.call("ec2", region, "get_ebs_encryption_by_default")

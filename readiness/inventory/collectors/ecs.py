@@ -19,7 +19,7 @@ DESCRIBE_SERVICES_BATCH = 10  # DescribeServices takes at most 10 services a cal
 EVENTS_KEPT = 20
 
 
-@collector("ecs.clusters", phases=HEALTH)
+@collector("ecs.clusters", phases=HEALTH, reads=("ecs:DescribeClusters", "ecs:ListClusters"))
 def ecs_clusters(ctx: CollectContext, region: str) -> Iterable[Found]:
     """ECS clusters with their settings and tags."""
     arns = ctx.fetch.pages("ecs", region, "list_clusters", "clusterArns")
@@ -83,7 +83,11 @@ def _zones_of(
     return read
 
 
-@collector("ecs.services", phases=("audit", "postdeploy"))
+@collector(
+    "ecs.services",
+    phases=("audit", "postdeploy"),
+    reads=("ec2:DescribeSubnets", "ecs:DescribeServices", "ecs:ListClusters", "ecs:ListServices"),
+)
 def ecs_services(ctx: CollectContext, region: str) -> Iterable[Found]:
     """ECS services of every cluster, with tags and the AZs of their subnets."""
     clusters = ctx.fetch.pages("ecs", region, "list_clusters", "clusterArns")

@@ -49,7 +49,16 @@ def _web_acl_reader(ctx: CollectContext, region: str, arn: str) -> Callable[[], 
     return read
 
 
-@collector("elbv2.load_balancers", phases=("audit",))
+@collector(
+    "elbv2.load_balancers",
+    phases=("audit",),
+    reads=(
+        "elbv2:DescribeLoadBalancerAttributes",
+        "elbv2:DescribeLoadBalancers",
+        "elbv2:DescribeTags",
+        "wafv2:GetWebACLForResource",
+    ),
+)
 def load_balancers(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Application, network and gateway load balancers with attributes, tags and web ACL."""
     lbs = ctx.fetch.pages("elbv2", region, "describe_load_balancers", "LoadBalancers")

@@ -10,7 +10,11 @@ from readiness.inventory.collect import CollectContext, Found, collector
 RECORD = "guardduty"
 
 
-@collector("guardduty.detectors", phases=("audit",))
+@collector(
+    "guardduty.detectors",
+    phases=("audit",),
+    reads=("guardduty:GetDetector", "guardduty:ListDetectors"),
+)
 def detectors(ctx: CollectContext, region: str) -> Iterable[Found]:
     """The region's GuardDuty detectors (GetDetector of each) under `Detectors`."""
     ids = ctx.fetch.pages("guardduty", region, "list_detectors", "DetectorIds")

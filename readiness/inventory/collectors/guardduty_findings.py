@@ -66,7 +66,11 @@ def _findings(ctx: CollectContext, region: str, detector: str) -> list[dict[str,
     return out
 
 
-@collector(KIND, phases=("postdeploy",))
+@collector(
+    KIND,
+    phases=("postdeploy",),
+    reads=("guardduty:GetFindings", "guardduty:ListDetectors", "guardduty:ListFindings"),
+)
 def high_findings(ctx: CollectContext, region: str) -> Iterable[Found]:
     """GuardDuty findings of severity 7 or more created in the window."""
     detectors = [

@@ -28,14 +28,16 @@ def absent_on(read: Callable[[], T], *codes: str) -> T | None:
         raise
 
 
-@collector("iam.account_summary", phases=AUDIT, scope="global")
+@collector("iam.account_summary", phases=AUDIT, scope="global", reads=("iam:GetAccountSummary",))
 def account_summary(ctx: CollectContext, region: str) -> Iterable[Found]:
     """The account's IAM summary: AccountMFAEnabled and AccountAccessKeysPresent (root)."""
     summary = ctx.fetch.call("iam", "global", "get_account_summary").get("SummaryMap", {})
     yield Found(id=ctx.env.account_id, data={"SummaryMap": summary})
 
 
-@collector("iam.password_policy", phases=AUDIT, scope="global")
+@collector(
+    "iam.password_policy", phases=AUDIT, scope="global", reads=("iam:GetAccountPasswordPolicy",)
+)
 def password_policy(ctx: CollectContext, region: str) -> Iterable[Found]:
     """The account password policy (`PasswordPolicy` None when the account has none)."""
     answer = absent_on(
@@ -45,7 +47,7 @@ def password_policy(ctx: CollectContext, region: str) -> Iterable[Found]:
     yield Found(id=ctx.env.account_id, data={"PasswordPolicy": policy})
 
 
-@collector("iam.users", phases=AUDIT, scope="global")
+@collector("iam.users", phases=AUDIT, scope="global", reads=("iam:ListAccessKeys", "iam:ListUsers"))
 def users(ctx: CollectContext, region: str) -> Iterable[Found]:
     """IAM users with their access keys (AccessKeyMetadata: id, status, creation date)."""
     listed = ctx.fetch.pages("iam", "global", "list_users", "Users")

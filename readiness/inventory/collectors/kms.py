@@ -24,7 +24,11 @@ def rotatable(metadata: Mapping[str, Any]) -> bool:
     )
 
 
-@collector("kms.keys", phases=("audit",))
+@collector(
+    "kms.keys",
+    phases=("audit",),
+    reads=("kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListKeys"),
+)
 def keys(ctx: CollectContext, region: str) -> Iterable[Found]:
     """KMS keys with metadata, aliases and (where it applies) rotation status."""
     listed = ctx.fetch.pages("kms", region, "list_keys", "Keys")

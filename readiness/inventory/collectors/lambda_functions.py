@@ -35,7 +35,16 @@ def _not_configured(exc: FetchError) -> bool:
     return exc.code == "ResourceNotFoundException"
 
 
-@collector("lambda.functions", phases=("audit", "postdeploy"))
+@collector(
+    "lambda.functions",
+    phases=("audit", "postdeploy"),
+    reads=(
+        "lambda:GetFunctionConfiguration",
+        "lambda:GetFunctionEventInvokeConfig",
+        "lambda:ListFunctions",
+        "lambda:ListTags",
+    ),
+)
 def lambda_functions(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Lambda functions with state, failure destinations, DLQ and tags."""
     listed = ctx.fetch.pages("lambda", region, "list_functions", "Functions")

@@ -21,7 +21,7 @@ def _arn(group: dict[str, Any]) -> str | None:
     return str(arn).removesuffix(":*") if arn else None
 
 
-@collector(KIND, phases=("audit",))
+@collector(KIND, phases=("audit",), reads=("logs:DescribeLogGroups", "logs:ListTagsForResource"))
 def log_groups(ctx: CollectContext, region: str) -> Iterable[Found]:
     """CloudWatch Logs log groups with their retention and tags."""
     groups = ctx.fetch.pages("logs", region, "describe_log_groups", "logGroups")

@@ -69,7 +69,9 @@ def weighted_average(points: Iterable[Mapping[str, Any]]) -> float | None:
     return acc / weight if weight else None
 
 
-@collector(KIND, phases=("postdeploy",))
+@collector(
+    KIND, phases=("postdeploy",), reads=("cloudwatch:GetMetricStatistics", "lambda:ListFunctions")
+)
 def lambda_window_metrics(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Lambda Invocations and Errors over the post-deploy window, per function."""
     listed = ctx.fetch.pages("lambda", region, "list_functions", "Functions")

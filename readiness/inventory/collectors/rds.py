@@ -22,7 +22,11 @@ CLUSTER_SCOPED = frozenset(
 )
 
 
-@collector("rds.db_instances", phases=("audit", "postdeploy", "deploy"))
+@collector(
+    "rds.db_instances",
+    phases=("audit", "postdeploy", "deploy"),
+    reads=("rds:DescribeDBClusters", "rds:DescribeDBInstances"),
+)
 def db_instances(ctx: CollectContext, region: str) -> Iterable[Found]:
     """RDS DB instances (TagList as tags); a cluster member also carries its cluster."""
     found = [

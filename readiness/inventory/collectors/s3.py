@@ -37,7 +37,12 @@ def missing_flags(configuration: dict[str, Any] | None) -> list[str]:
     return [flag for flag in PAB_FLAGS if configuration.get(flag) is not True]
 
 
-@collector("s3.account_public_access_block", phases=AUDIT, scope="global")
+@collector(
+    "s3.account_public_access_block",
+    phases=AUDIT,
+    scope="global",
+    reads=("s3control:GetPublicAccessBlock",),
+)
 def account_public_access_block(ctx: CollectContext, region: str) -> Iterable[Found]:
     """The account's S3 public access block (`PublicAccessBlockConfiguration`, None if unset)."""
     account = ctx.env.account_id
@@ -49,7 +54,20 @@ def account_public_access_block(ctx: CollectContext, region: str) -> Iterable[Fo
     yield Found(id=account, data={"PublicAccessBlockConfiguration": configuration})
 
 
-@collector("s3.buckets", phases=AUDIT, scope="global")
+@collector(
+    "s3.buckets",
+    phases=AUDIT,
+    scope="global",
+    reads=(
+        "s3:GetBucketEncryption",
+        "s3:GetBucketLocation",
+        "s3:GetBucketTagging",
+        "s3:GetBucketVersioning",
+        "s3:GetPublicAccessBlock",
+        "s3:HeadBucket",
+        "s3:ListBuckets",
+    ),
+)
 def buckets(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Every S3 bucket with Region, Encryption, Versioning, PublicAccessBlock and Tags."""
     listed = ctx.fetch.pages("s3", "global", "list_buckets", "Buckets")

@@ -12,7 +12,7 @@ RECORD = "securityhub"
 NOT_SUBSCRIBED = ("InvalidAccessException", "ResourceNotFoundException")
 
 
-@collector("securityhub.hub", phases=("audit",))
+@collector("securityhub.hub", phases=("audit",), reads=("securityhub:DescribeHub",))
 def hub(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Whether Security Hub is enabled in the region (DescribeHub)."""
     answer = absent_on(

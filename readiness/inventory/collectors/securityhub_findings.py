@@ -45,7 +45,9 @@ def keep(finding: dict[str, Any], since: dt.datetime) -> bool:
     return created is None or created >= since  # no date: count it (fail closed)
 
 
-@collector(KIND, phases=("postdeploy",))
+@collector(
+    KIND, phases=("postdeploy",), reads=("securityhub:DescribeHub", "securityhub:GetFindings")
+)
 def active_findings(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Security Hub CRITICAL/HIGH findings created in the window."""
     hub = ctx.fetch.call("securityhub", region, "describe_hub")

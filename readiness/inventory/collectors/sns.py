@@ -32,7 +32,11 @@ def subscription(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-@collector(KIND, phases=("audit",))
+@collector(
+    KIND,
+    phases=("audit",),
+    reads=("sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "sns:ListTopics"),
+)
 def sns_topics(ctx: CollectContext, region: str) -> Iterable[Found]:
     """SNS topics with their subscriptions (protocol and confirmation, never the endpoint)."""
     arns = [t["TopicArn"] for t in ctx.fetch.pages("sns", region, "list_topics", "Topics")]

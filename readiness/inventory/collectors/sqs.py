@@ -42,7 +42,11 @@ def is_dead_letter_queue(resource: Resource) -> bool:
     return bool(resource.get(SOURCES))
 
 
-@collector("sqs.queues", phases=HEALTH)
+@collector(
+    "sqs.queues",
+    phases=HEALTH,
+    reads=("sqs:GetQueueAttributes", "sqs:ListQueueTags", "sqs:ListQueues"),
+)
 def sqs_queues(ctx: CollectContext, region: str) -> Iterable[Found]:
     """SQS queues with all their attributes, tags and dead-letter relationships."""
     urls = ctx.fetch.pages("sqs", region, "list_queues", "QueueUrls")

@@ -32,7 +32,7 @@ def describe_canaries(ctx: CollectContext, region: str) -> list[dict[str, Any]]:
     raise RuntimeError(f"DescribeCanaries in {region} did not end after {MAX_PAGES} pages")
 
 
-@collector(KIND, phases=("preflight", "audit"))
+@collector(KIND, phases=("preflight", "audit"), reads=("synthetics:DescribeCanaries",))
 def canaries(ctx: CollectContext, region: str) -> Iterable[Found]:
     """CloudWatch Synthetics canaries and their state."""
     for canary in describe_canaries(ctx, region):

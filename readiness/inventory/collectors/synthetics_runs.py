@@ -94,7 +94,16 @@ def _last_runs(ctx: CollectContext, region: str) -> dict[str, Any]:
     return out
 
 
-@collector(KIND, phases=("postdeploy",))
+@collector(
+    KIND,
+    phases=("postdeploy",),
+    reads=(
+        "cloudwatch:GetMetricStatistics",
+        "synthetics:DescribeCanaries",
+        "synthetics:DescribeCanariesLastRun",
+        "synthetics:GetCanaryRuns",
+    ),
+)
 def canary_health(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Canaries with their last run, runs and SuccessPercent over the window."""
     canaries = [

@@ -30,7 +30,9 @@ def describe_arn(arn: str) -> tuple[str, str, str]:
     return service, region, f"{service}:{kind}" if kind != rest else service
 
 
-@collector(KIND, phases=("audit",), scope="global")
+@collector(
+    KIND, phases=("audit",), scope="global", reads=("resourcegroupstaggingapi:GetResources",)
+)
 def tagged_resources(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Resources of every configured region with their tags (Tagging API GetResources)."""
     seen: dict[str, Found] = {}

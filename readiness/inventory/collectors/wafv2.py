@@ -33,7 +33,7 @@ def list_regional_web_acls(ctx: CollectContext, region: str) -> list[dict[str, A
         seen.add(marker)
 
 
-@collector("wafv2.web_acls", phases=("audit",))
+@collector("wafv2.web_acls", phases=("audit",), reads=("wafv2:GetWebACL", "wafv2:ListWebACLs"))
 def web_acls(ctx: CollectContext, region: str) -> Iterable[Found]:
     """Regional WAFv2 web ACLs with their rules."""
     summaries = list_regional_web_acls(ctx, region)
