@@ -2,7 +2,9 @@
 
 The journal is written before the first change (that is the rollback's registration):
 whatever happens after it, a rollback in this process or `readiness rollback
---journal FILE` afterwards can put the journalled values back.
+--journal FILE` afterwards can put the journalled values back. A previous journal in the
+report folder is never overwritten: archived when its deploy ended clean (or when the
+operator asks), otherwise the deploy is refused until it is rolled back.
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ from pathlib import Path
 from typing import Any, final
 
 from deploy_steps import plan_gate, services, validation
-from deploy_steps.journal import FILE_NAME, Journal, JournalLock
+from deploy_steps.journal import (
+    FILE_NAME,
+    Journal,
+    JournalError,
+    JournalLock,
+    prepare,
+    rollback_command,
+)
 from deploy_steps.probe import Prober, ProbeTally
-from deploy_steps.rollback import RollbackReport, run_rollback
+from deploy_steps.rollback import RollbackReport, environment_variables, run_rollback
 from deploy_steps.terraform_runner import Terraform, TerraformError
 from readiness.aws.access import AwsAccess
 from readiness.config import ConfigError, Environment
@@ -97,7 +106,12 @@ class Deployment:
         rootdir: Path,
         say: Say,
         keep_on_failure: bool,
+        archive_journal: bool = False,
+        on_kill: Say = lambda _line: None,
     ) -> None:
+        """`archive_journal`: set aside a previous journal that still needs a rollback
+        (one whose deploy ended clean is set aside anyway). JournalBlocked otherwise.
+        `on_kill` gets the line a reader needs should this process die from here on."""
         if ctx.env is None or ctx.access is None:
             raise ConfigError("the deploy needs an environment and live AWS access")
         self.ctx = ctx
@@ -116,17 +130,31 @@ class Deployment:
         self.started_at = dt.datetime.now(dt.UTC)
         self.finished = False
         endpoint = ctx.emulator.endpoint if ctx.emulator is not None else self.env.endpoint_url
-        # Before the journal is (re)written: a rollback may be reading the previous one.
-        self.lock = JournalLock(report_dir / FILE_NAME).acquire(f"a deploy of {self.env.name}")
-        self.journal = Journal.create(
-            report_dir / FILE_NAME,
-            environment=self.env.name,
-            account=self.env.account_id,
-            config_path=str(ctx.options.config_path),
-            endpoint=endpoint,
-            emulated=self.env.emulated,
-            destroy_on_rollback=self.env.deploy.destroy_on_rollback,
+        # Before the previous journal is looked at: a rollback may be reading it.
+        path = report_dir / FILE_NAME
+        self.lock = JournalLock(path).acquire(f"a deploy of {self.env.name}")
+        try:
+            archived = prepare(path, archive_requested=archive_journal)
+            self.journal = Journal.create(
+                path,
+                environment=self.env.name,
+                account=self.env.account_id,
+                config_path=str(ctx.options.config_path),
+                endpoint=endpoint,
+                emulated=self.env.emulated,
+                destroy_on_rollback=self.env.deploy.destroy_on_rollback,
+                previous_journal=str(archived) if archived else None,
+            )
+        except (JournalError, OSError):
+            self.lock.release()
+            raise
+        if archived is not None:
+            say(f"the previous journal is archived as {archived}")
+        say(
+            f"journal {path}: if this deploy stops without a clean end, roll it back with "
+            f"`{rollback_command(path)}`"
         )
+        on_kill(f"If this deploy stopped without a clean end: `{rollback_command(path)}`")
         urls = [ctx.resolve_url(u) for u in self.env.health_urls]
         self.prober: Prober | None = (
             Prober(urls, interval_s=self.env.deploy.probe_interval_seconds) if urls else None
@@ -176,6 +204,7 @@ class Deployment:
             state_path=state,
             progress=self.say,
             timeout_s=self.budget_s,
+            sensitive=deploy.secret_vars(),
         )
 
     def infrastructure(self) -> PhaseResult:
@@ -190,7 +219,7 @@ class Deployment:
                 result.not_evaluated["apply"] = "not-applicable: no deploy.terraform_dir"
                 return result
             try:
-                runner.write_vars(dict(deploy.terraform_vars))
+                runner.write_vars(deploy.public_vars())
                 runner.init()
                 serial_before, before = runner.state_summary()
                 self.journal.set_terraform(
@@ -199,6 +228,7 @@ class Deployment:
                     state_path=str(runner.state_path) if runner.state_path else None,
                     binary=deploy.terraform_binary,
                     destroy_on_rollback=deploy.destroy_on_rollback,
+                    sensitive_vars=runner.sensitive_names,
                     serial_before=serial_before,
                     resources_before=before,
                     created=not before,
@@ -234,6 +264,8 @@ class Deployment:
                 result.notes.append(f"terraform applied: {review.summary()}")
             except TerraformError as exc:
                 result.fail(str(exc))
+            finally:
+                runner.discard_plan()
         return result
 
     # -- Phase 2 -----------------------------------------------------------------------
@@ -351,19 +383,30 @@ class Deployment:
             self.journal.set_status("deployed", "all validations passed")
             self.lock.release()
             return None
+        command = rollback_command(self.journal.path)
         if self.keep_on_failure:
             self.journal.set_status("kept", f"{reason} (--no-rollback)")
             self.lock.release()
-            self.say(f"deploy failed ({reason}); --no-rollback keeps it for inspection")
+            self.say(
+                f"deploy failed ({reason}); --no-rollback keeps it for inspection; "
+                f"roll it back with `{command}`"
+            )
             return None
         self.journal.set_status("failed", reason)
         self.say(f"deploy failed ({reason}): rolling back")
         try:
             self.rollback_report = run_rollback(
-                self.journal, self.aws, dry_run=False, say=self.say, reason=reason
+                self.journal,
+                self.aws,
+                dry_run=False,
+                say=self.say,
+                reason=reason,
+                variables=environment_variables(self.env),
             )
         finally:
             self.lock.release()
+        if self.rollback_report.problems:
+            self.say(f"the rollback did not finish; finish it with `{command}`")
         return self.rollback_report
 
     def timing_rows(self) -> list[dict[str, Any]]:

@@ -5,18 +5,28 @@ it, flush, fsync, rename, fsync the folder), so a crash leaves either the previo
 journal or the new one, never half of one. A step is written as `planned` with its
 value before the change is sent, then `applied` with its value after; a rollback
 reverts both kinds, reading the current value first.
+
+A journal is never overwritten. A deploy finds the previous one in its report folder
+and, when that deploy ended clean (`deployed`, or `rolled-back` with every step
+reverted), moves it aside under a timestamped name; anything else (unfinished, failed,
+kept, a partial rollback, unreadable) refuses the deploy until it is rolled back, or
+set aside on purpose (`--archive-journal`). The journal, its lock and the archived
+journals are 0600.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
+import shlex
 import threading
 from pathlib import Path
 from typing import Any, final
 
+from deploy_steps.private_files import FILE_MODE, private_dir
 from readiness.files import write_json
 
 VERSION = 1
@@ -30,10 +40,16 @@ STATUSES = (
     "rollback-failed",
     "kept",
 )
+CLEAN_ENDS = ("deployed", "rolled-back")
+ARCHIVE_OPTION = "--archive-journal"
 
 
 class JournalError(Exception):
     """The journal cannot be read or is not one of ours; the message says why."""
+
+
+class JournalBlocked(JournalError):
+    """A deploy may not start: the report folder holds a journal that needs a rollback."""
 
 
 @final
@@ -58,8 +74,9 @@ class JournalLock:
         if self._fd is not None:
             return self
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            private_dir(self.path.parent)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            os.fchmod(fd, FILE_MODE)
         except OSError as exc:
             raise JournalError(f"{self.path}: cannot open the journal's lock: {exc}") from None
         try:
@@ -140,9 +157,7 @@ def _check(data: Any, path: Path) -> dict[str, Any]:
                 raise JournalError(f"{path}: step {index + 1} has no {key!r}")
         if not isinstance(step["target"], dict):
             raise JournalError(f"{path}: step {index + 1}: 'target' is not an object")
-    terraform = data.get("terraform")
-    if terraform is not None and not isinstance(terraform, dict):
-        raise JournalError(f"{path}: journal field 'terraform' is not an object")
+    # The terraform record is checked by the rollback, after the steps are reverted.
     return data
 
 
@@ -159,6 +174,11 @@ class Journal:
 
     @classmethod
     def create(cls, path: Path, **header: Any) -> Journal:
+        """A new journal; one already at `path` is never overwritten (see `prepare`)."""
+        if path.exists() or path.is_symlink():
+            raise JournalError(
+                f"{path}: a journal is already there; journals are never overwritten"
+            )
         data: dict[str, Any] = {
             "version": VERSION,
             "status": "deploying",
@@ -252,3 +272,121 @@ class Journal:
         with self._lock:
             self.data["phases"].append(record)
             self.flush()
+
+
+# -- before a deploy: the previous journal ---------------------------------------------
+
+
+def should_destroy(terraform: dict[str, Any]) -> tuple[bool, str]:
+    """Whether a rollback destroys the stack the journal's terraform record describes."""
+    if not terraform.get("apply_started"):
+        return False, "terraform applied nothing in this deploy"
+    policy = str(terraform.get("destroy_on_rollback", "created"))
+    if policy == "never":
+        return False, "destroy_on_rollback = never: the applied stack is kept"
+    if policy == "always":
+        return True, "destroy_on_rollback = always"
+    if terraform.get("created"):
+        return True, "the deploy created the stack (destroy_on_rollback = created)"
+    return False, "the stack existed before this deploy (destroy_on_rollback = created): kept"
+
+
+def rollback_command(journal: Path) -> str:
+    """The command that finishes (or checks) the rollback of `journal`."""
+    return f"readiness rollback --journal {shlex.quote(str(journal.absolute()))}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def recovery_needed(path: Path) -> str | None:
+    """Why the journal at `path` still needs a rollback, or None when its deploy ended
+    clean: `deployed` with every step applied, or `rolled-back` with every step reverted
+    and the stack destroyed where the rollback was to destroy it. Unreadable, unknown or
+    unfinished is never clean."""
+    try:
+        journal = Journal.load(path)
+    except JournalError as exc:
+        return _one_line(f"it cannot be used: {exc}".replace(f"{path}: ", "", 1))
+    status = journal.status
+    about = f"the deploy of {journal.data['environment']!r} (status {status})"
+    states = [step.get("state") for step in journal.steps]
+    if status == "deployed":
+        if all(state == "applied" for state in states):
+            return None
+        return f"{about} has steps that are not applied"
+    if status != "rolled-back":
+        return f"{about} did not end clean"
+    if any(state != "reverted" for state in states):
+        return f"{about} has steps that are not reverted"
+    terraform = journal.data.get("terraform")
+    if terraform is None:
+        return None
+    if not isinstance(terraform, dict):
+        return f"{about} has an unreadable terraform record"
+    destroy, _ = should_destroy(terraform)
+    if destroy and terraform.get("destroyed") is not True:
+        return f"{about} did not destroy what terraform applied"
+    return None
+
+
+def unrecovered_journal(report_dir: Path) -> Path | None:
+    """The journal in `report_dir` that still needs a rollback, or None (no journal, or
+    its deploy ended clean). An unreadable journal needs one: it is returned."""
+    path = report_dir / FILE_NAME
+    if not (path.exists() or path.is_symlink()):
+        return None
+    return path if recovery_needed(path) is not None else None
+
+
+def _archive_name(path: Path, attempt: int) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    extra = f"-{attempt}" if attempt else ""
+    return path.with_name(f"{path.stem}.{stamp}{extra}{path.suffix}")
+
+
+def archive(path: Path) -> Path:
+    """Move the journal aside under a timestamped name, never over another file: linked
+    to the new name first, then unlinked from the old, so at every moment it is on disk
+    under one name at least. Returns the new name."""
+    for attempt in range(100):
+        target = _archive_name(path, attempt)
+        try:
+            os.link(path, target, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK):
+                raise
+            if target.exists() or target.is_symlink():  # no hard links here: rename
+                continue
+            path.rename(target)
+        else:
+            path.unlink()
+        if target.is_file() and not target.is_symlink():
+            target.chmod(FILE_MODE)
+        _fsync_dir(path.parent)
+        return target
+    raise JournalError(f"{path}: no free name to archive it under")
+
+
+def prepare(path: Path, *, archive_requested: bool) -> Path | None:
+    """Make room for a new journal at `path` (call it holding the journal's lock).
+
+    No journal there: None. A journal whose deploy ended clean, or any journal when
+    `archive_requested`: archived, its new name returned. Anything else: JournalBlocked,
+    naming the journal and the rollback command, and the journal is left untouched."""
+    if not (path.exists() or path.is_symlink()):
+        return None
+    reason = recovery_needed(path)
+    if reason is not None and not archive_requested:
+        raise JournalBlocked(
+            f"{path}: a previous deploy's journal needs a rollback first: {reason}; "
+            f"run `{rollback_command(path)}`, or pass {ARCHIVE_OPTION} to move it aside "
+            "and deploy anyway"
+        )
+    try:
+        return archive(path)
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot archive the previous journal: {exc}") from None

@@ -10,10 +10,16 @@ rolled back otherwise (unless `--no-rollback`).
 Only a run whose `-m` is exactly `deploy` may write: anything else gets no writer and
 its deploy checks are not-evaluated. xdist is refused: the phases run in order, in
 one process.
+
+A report folder whose journal still needs a rollback refuses the deploy: one run
+problem naming the journal and `readiness rollback --journal ...`, NO-GO, the journal
+untouched (`--archive-journal` sets it aside instead). Wherever a deploy stops without
+a clean end, the terminal and the report name the rollback command.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
@@ -26,12 +32,16 @@ from typing import Any
 import pytest
 
 from deploy_steps.deployment import PHASE_TITLES, Deployment, PhaseResult
+from deploy_steps.journal import ARCHIVE_OPTION, JournalError, recovery_needed, rollback_command
+from deploy_steps.private_files import append_private, private_dir
+from deploy_steps.terraform_runner import secret_strings
 from readiness.context import RunContext
 from readiness.pytest_plugin import context
 
 DEPLOYMENT = pytest.StashKey["Deployment | None"]()
 OUTCOMES = pytest.StashKey[dict[str, bool]]()
 SETUP_ERROR = pytest.StashKey[str]()
+REFUSED = pytest.StashKey[str]()
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -47,6 +57,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="keep a failed deployment for inspection (`readiness rollback` undoes it later)",
+    )
+    group.addoption(
+        ARCHIVE_OPTION,
+        dest="archive_journal",
+        action="store_true",
+        default=False,
+        help="move aside a previous deploy journal in the report folder that still needs a "
+        "rollback, and deploy anyway (it is archived under a timestamped name, never "
+        "deleted; `readiness rollback --journal ARCHIVED` still undoes it)",
     )
 
 
@@ -102,11 +121,8 @@ def _say(config: pytest.Config, report_dir: Path) -> Any:
     log = report_dir / "deploy.log"
 
     def say(text: str) -> None:
-        try:
-            with log.open("a", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            append_private(log, text + "\n")
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         capture = config.pluginmanager.get_plugin("capturemanager")
         if reporter is None:
@@ -118,6 +134,14 @@ def _say(config: pytest.Config, report_dir: Path) -> Any:
             reporter.write_line(f"deploy | {text}")
 
     return say
+
+
+def _if_unfinished(config: pytest.Config, line: str) -> None:
+    """Into the NO-GO summary.md that stands should this process die (the verdict
+    plugin's hook; absent when that plugin is not loaded)."""
+    hook = getattr(config.hook, "pytest_readiness_if_unfinished", None)
+    if hook is not None:
+        hook(config=config, lines=[line])
 
 
 def report_dir(config: pytest.Config) -> Path:
@@ -166,14 +190,23 @@ def deployment(request: pytest.FixtureRequest, run_context: RunContext) -> Itera
     if run_context.access is None or run_context.env is None:
         pytest.skip("not-evaluated: the deploy needs live AWS access (not a snapshot replay)")
     out = report_dir(config)
-    out.mkdir(parents=True, exist_ok=True)
-    deploy = Deployment(
-        run_context,
-        report_dir=out,
-        rootdir=config.rootpath,
-        say=_say(config, out),
-        keep_on_failure=bool(config.getoption("no_rollback")),
-    )
+    say = _say(config, out)
+    try:
+        private_dir(out)
+        deploy = Deployment(
+            run_context,
+            report_dir=out,
+            rootdir=config.rootpath,
+            say=say,
+            keep_on_failure=bool(config.getoption("no_rollback")),
+            archive_journal=bool(config.getoption("archive_journal")),
+            on_kill=lambda line: _if_unfinished(config, line),
+        )
+    except (JournalError, OSError) as exc:
+        refusal = f"the deploy did not start: {exc}"
+        config.stash[REFUSED] = refusal
+        say(refusal)
+        pytest.skip(f"not-evaluated: {refusal}")
     config.stash[DEPLOYMENT] = deploy
     try:
         yield deploy
@@ -327,7 +360,25 @@ def _details(deploy: Deployment) -> list[str]:
     if deploy.rollback_report is not None:
         lines += [f"rollback: {a}" for a in deploy.rollback_report.actions]
         lines += [f"rollback PROBLEM: {p}" for p in deploy.rollback_report.problems]
+    if recovery_needed(deploy.journal.path) is not None:
+        lines.append(
+            "the deploy did not end clean; roll it back with: "
+            f"{rollback_command(deploy.journal.path)}"
+        )
     return lines
+
+
+def pytest_readiness_problems(config: pytest.Config) -> list[str]:
+    refusal = config.stash.get(REFUSED, None)
+    return [refusal] if refusal else []
+
+
+def pytest_readiness_secrets(config: pytest.Config) -> list[str]:
+    """The sensitive terraform variables' values: never in any report."""
+    ctx = context(config)
+    if ctx is None or ctx.env is None:
+        return []
+    return secret_strings(ctx.env.deploy.secret_vars())
 
 
 def pytest_readiness_sections(config: pytest.Config) -> list[dict[str, str]]:

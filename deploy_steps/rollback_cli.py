@@ -2,21 +2,44 @@
 
 Exit 0 when the state is the journalled one (restored now, or nothing to do), 2
 otherwise (a step could not be reverted, the journal is unreadable, a dry run found
-changes to make). Never a traceback: every failure is one line on stderr.
+changes to make). Never a traceback: every failure is one line on stderr, and a
+rollback that did not finish says on stdout the command that finishes it.
+
+The configuration is read lazily: only the environment the journal names, and of it
+only what the rollback uses. An unset ${VAR} is an error only when its key is needed:
+the keys AWS access is made from, and the sensitive terraform variables the deploy
+passed when terraform destroy is about to run.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from deploy_steps.journal import Journal, JournalError, JournalLock
-from deploy_steps.rollback import run_rollback
+from deploy_steps.journal import rollback_command as command_for
+from deploy_steps.rollback import VariableSource, environment_variables, run_rollback
 from readiness.aws.access import AwsAccess
-from readiness.config import ConfigError, load_config
+from readiness.config import ConfigError, DeferredEnvironment, load_environment
 
 RESTORED = 0
 NOT_RESTORED = 2
+# What AwsAccess is made from: each must be resolved before the first call.
+ACCESS_KEYS = (
+    "account_id",
+    "regions",
+    "profile",
+    "role_arn",
+    "external_id",
+    "endpoint_url",
+    "emulator",
+    "max_attempts",
+    "connect_timeout_s",
+    "read_timeout_s",
+    "parallelism",
+)
 
 
 def _say(text: str) -> None:
@@ -43,13 +66,28 @@ def rollback_command(path: Path, *, dry_run: bool) -> int:
         return NOT_RESTORED
 
 
+def _variables(deferred: DeferredEnvironment) -> VariableSource:
+    """The sensitive terraform variables, resolved only when asked for (by a destroy)."""
+
+    def resolve(names: Sequence[str]) -> Mapping[str, Any]:
+        env = deferred.require(*(f"deploy.terraform_vars.{name}" for name in names))
+        try:
+            return environment_variables(env)(names)
+        except ConfigError as exc:
+            raise ConfigError(f"{deferred.source}: {exc}") from None
+
+    return resolve
+
+
 def _rollback(path: Path, *, dry_run: bool) -> int:
+    loaded = False
     try:
         journal = Journal.load(path)
+        loaded = True
         data = journal.data
         config_path = Path(str(data.get("config_path") or "readiness.toml"))
-        config, _ = load_config(config_path)
-        env = config.environment(str(data["environment"]))
+        deferred = load_environment(config_path, str(data["environment"]))
+        env = deferred.require(*ACCESS_KEYS)
         endpoint = data.get("endpoint")
         if env.emulated and not endpoint:
             raise JournalError(f"{path}: an emulated environment but no endpoint in the journal")
@@ -57,16 +95,23 @@ def _rollback(path: Path, *, dry_run: bool) -> int:
         aws = AwsAccess(env, endpoint_url=str(endpoint) if endpoint else None, read_only=dry_run)
         what = "dry run: nothing is written" if dry_run else "reverting"
         _say(f"{path} ({env.name}, deploy status {journal.status}): {what}")
-        report = run_rollback(journal, aws, dry_run=dry_run, say=_say, reason="readiness rollback")
+        report = run_rollback(
+            journal,
+            aws,
+            dry_run=dry_run,
+            say=_say,
+            reason="readiness rollback",
+            variables=_variables(deferred),
+        )
     except (JournalError, ConfigError) as exc:
         _complain(str(exc))
-        return NOT_RESTORED
+        return _unfinished(path, loaded, dry_run)
     except KeyboardInterrupt:
         _complain("interrupted; run it again to finish")
-        return NOT_RESTORED
+        return _unfinished(path, loaded, dry_run)
     except Exception as exc:  # never a traceback
         _complain(f"{type(exc).__name__}: {exc}")
-        return NOT_RESTORED
+        return _unfinished(path, loaded, dry_run)
     for action in report.actions:
         _say(action)
     for problem in report.problems:
@@ -76,4 +121,12 @@ def _rollback(path: Path, *, dry_run: bool) -> int:
         return RESTORED
     if dry_run and not report.problems:
         _say(f"{report.pending} change(s) would be made")
+        return NOT_RESTORED
+    return _unfinished(path, True, dry_run)
+
+
+def _unfinished(path: Path, loaded: bool, dry_run: bool) -> int:
+    """A journal that was read but is not restored: the command that finishes it."""
+    if loaded and not dry_run:
+        _say(f"not restored; once the problem is fixed, finish it with: {command_for(path)}")
     return NOT_RESTORED

@@ -6,6 +6,10 @@ caches, credentials, mirrors) changes what it does; `TF_DATA_DIR` keeps `.terraf
 in the run's work folder, not in the module. Progress lines are handed to a callback
 as they come; error diagnostics become one `TerraformError` naming the resource
 address.
+
+Sensitive variables go to terraform as `TF_VAR_name` in its environment, never into
+the var file, and their values are masked in every line handed on. Terraform runs with
+umask 077, and the work folder and the var file are the owner's alone (0700, 0600).
 """
 
 from __future__ import annotations
@@ -15,14 +19,18 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, final
 
+from deploy_steps.private_files import DIR_MODE, UMASK, private_dir, write_private
+
 Progress = Callable[[str], None]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _DROPPED_VARIABLES = ("TF_CLI_ARGS", "TF_LOG", "TF_PLUGIN_CACHE_DIR", "TF_WORKSPACE")
+MASK = "***"
+MIN_MASKED = 4
 
 
 class TerraformError(Exception):
@@ -103,14 +111,51 @@ def find_binary(name: str = "terraform") -> str:
     found = shutil.which(name)
     if found is None:
         raise TerraformMissing(
-            f"terraform binary {name!r} not found on PATH: install Terraform 1.5 or later "
+            f"terraform binary {name!r} not found on PATH: install Terraform 1.10 or later "
             "(https://developer.hashicorp.com/terraform/install) or set deploy.terraform_binary"
         )
     return found
 
 
-def terraform_environment(work_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The variables every command runs with (and none of the user's TF_CLI_ARGS)."""
+def variable_value(value: Any) -> str:
+    """A variable's value as TF_VAR_name takes it: a string as it is, anything else in
+    the JSON form terraform parses for lists, maps, numbers and booleans."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def secret_strings(variables: Mapping[str, Any]) -> list[str]:
+    """Every string a sensitive value could show up as, longest first (for masking)."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            if len(value) >= MIN_MASKED:  # masking a letter or two would garble the output
+                found.add(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif value is not None and not isinstance(value, bool):
+            text = str(value)
+            if len(text) >= MIN_MASKED:
+                found.add(text)
+
+    for value in variables.values():
+        walk(value)
+        if not isinstance(value, str) and value is not None:
+            found.add(variable_value(value))
+    return sorted(found, key=len, reverse=True)
+
+
+def terraform_environment(
+    work_dir: Path,
+    base: dict[str, str] | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """The variables every command runs with (and none of the user's TF_CLI_ARGS), and
+    the sensitive terraform variables as TF_VAR_name."""
     env = {
         k: v
         for k, v in (dict(os.environ) if base is None else base).items()
@@ -118,8 +163,8 @@ def terraform_environment(work_dir: Path, base: dict[str, str] | None = None) ->
     }
     empty = work_dir / "empty.tfrc"
     if not empty.exists():
-        work_dir.mkdir(parents=True, exist_ok=True)
-        empty.write_text("", encoding="utf-8")
+        private_dir(work_dir)
+        write_private(empty, "")
     env.update(
         CHECKPOINT_DISABLE="1",
         TF_IN_AUTOMATION="1",
@@ -127,6 +172,8 @@ def terraform_environment(work_dir: Path, base: dict[str, str] | None = None) ->
         TF_CLI_CONFIG_FILE=str(empty),
         TF_DATA_DIR=str(work_dir / "data"),
     )
+    for name, value in (variables or {}).items():
+        env[f"TF_VAR_{name}"] = variable_value(value)
     return env
 
 
@@ -142,7 +189,16 @@ def _human(message: dict[str, Any]) -> str | None:
 class Terraform:
     """One module, one work folder (data dir, var file, plan, local state)."""
 
-    __slots__ = ("binary", "module_dir", "progress", "state_path", "timeout_s", "work_dir")
+    __slots__ = (
+        "_secrets",
+        "_variables",
+        "binary",
+        "module_dir",
+        "progress",
+        "state_path",
+        "timeout_s",
+        "work_dir",
+    )
 
     def __init__(
         self,
@@ -153,7 +209,9 @@ class Terraform:
         state_path: Path | None = None,
         progress: Progress | None = None,
         timeout_s: float = 1800.0,
+        sensitive: Mapping[str, Any] | None = None,
     ) -> None:
+        """`sensitive`: variables passed as TF_VAR_name only, and masked in all output."""
         if not module_dir.is_dir():
             raise TerraformError(f"terraform module folder {module_dir} does not exist")
         self.binary = find_binary(binary)
@@ -162,7 +220,26 @@ class Terraform:
         self.state_path = state_path
         self.progress = progress
         self.timeout_s = timeout_s
-        work_dir.mkdir(parents=True, exist_ok=True)
+        self._variables = dict(sensitive or {})
+        self._secrets = secret_strings(self._variables)
+        try:
+            private_dir(work_dir)
+            work_dir.chmod(DIR_MODE)  # ours, even when a previous run made it
+        except OSError as exc:
+            raise TerraformError(f"terraform work folder {work_dir}: {exc}") from None
+
+    @property
+    def sensitive_names(self) -> list[str]:
+        return sorted(self._variables)
+
+    def mask(self, text: str) -> str:
+        """`text` with every sensitive value replaced by ***."""
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def _environment(self) -> dict[str, str]:
+        return terraform_environment(self.work_dir, variables=self._variables)
 
     @property
     def plan_path(self) -> Path:
@@ -174,7 +251,7 @@ class Terraform:
 
     def _say(self, line: str) -> None:
         if self.progress is not None:
-            self.progress(line)
+            self.progress(self.mask(line))
 
     def run(self, args: Sequence[str], *, what: str, stream: bool = True) -> Completed:
         command = [self.binary, f"-chdir={self.module_dir}", *args]
@@ -186,7 +263,8 @@ class Terraform:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 text=True,
-                env=terraform_environment(self.work_dir),
+                env=self._environment(),
+                umask=UMASK,
             )
         except OSError as exc:
             raise TerraformMissing(f"cannot run {self.binary}: {exc}") from None
@@ -220,7 +298,7 @@ class Terraform:
             problems = [d.describe() for d in completed.errors()]
             if not problems:
                 problems = completed.text[-5:] or [f"exit status {completed.returncode}"]
-            raise TerraformError(f"terraform {what} failed: " + "; ".join(problems))
+            raise TerraformError(self.mask(f"terraform {what} failed: " + "; ".join(problems)))
         return completed
 
     def _capture(self, args: Sequence[str], what: str) -> str:
@@ -232,21 +310,26 @@ class Terraform:
                 capture_output=True,
                 text=True,
                 stdin=subprocess.DEVNULL,
-                env=terraform_environment(self.work_dir),
+                env=self._environment(),
                 timeout=self.timeout_s,
                 check=False,
+                umask=UMASK,
             )
         except OSError as exc:
             raise TerraformMissing(f"cannot run {self.binary}: {exc}") from None
         if done.returncode != 0:
             tail = _ANSI.sub("", done.stderr or done.stdout).strip().splitlines()[-5:]
-            raise TerraformError(f"terraform {what} failed: " + " ".join(tail))
+            raise TerraformError(self.mask(f"terraform {what} failed: " + " ".join(tail)))
         return done.stdout
 
     # -- the commands ------------------------------------------------------------------
 
     def write_vars(self, variables: dict[str, Any]) -> None:
-        self.var_file.write_text(json.dumps(variables, indent=1) + "\n", encoding="utf-8")
+        """The var file (0600): never a sensitive variable, which goes as TF_VAR_name."""
+        clash = sorted(set(variables) & set(self._variables))
+        if clash:
+            raise TerraformError(f"sensitive variable {clash[0]!r} would go to the var file")
+        write_private(self.var_file, json.dumps(variables, indent=1) + "\n")
 
     def init(self) -> Completed:
         args = ["init", "-input=false", "-json", "-no-color"]
@@ -268,6 +351,10 @@ class Terraform:
         text = self._capture(["show", "-json", "-no-color", str(self.plan_path)], "show")
         return _document(text, "show -json")
 
+    def discard_plan(self) -> None:
+        """The saved plan, once applied or refused: it may hold variables' values."""
+        self.plan_path.unlink(missing_ok=True)
+
     def apply_plan(self) -> Completed:
         return self.run(
             ["apply", "-input=false", "-json", "-no-color", "-auto-approve", str(self.plan_path)],
@@ -277,11 +364,14 @@ class Terraform:
     def outputs(self) -> dict[str, Any]:
         text = self._capture(["output", "-json", "-no-color"], "output")
         data = _document(text, "output -json")
-        # Sensitive outputs are left out: they would end up in reports.
+        # Sensitive outputs are left out: they would end up in reports. So is an output
+        # that holds a sensitive variable's value the module did not mark sensitive.
         return {
             k: v.get("value")
             for k, v in data.items()
-            if isinstance(v, dict) and not v.get("sensitive")
+            if isinstance(v, dict)
+            and not v.get("sensitive")
+            and self.mask(json.dumps(v.get("value"))) == json.dumps(v.get("value"))
         }
 
     def destroy(self) -> Completed:

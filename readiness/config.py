@@ -11,8 +11,9 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, final
 
 from pydantic import (
     BaseModel,
@@ -154,6 +155,9 @@ class Deploy(_Strict):
 
     terraform_dir: str | None = None
     terraform_vars: dict[str, Any] = {}
+    sensitive_vars: list[Name] = []
+    """terraform_vars that are secrets: passed to terraform as TF_VAR_name, never written
+    to disk by readiness. A value that comes from ${VAR} is added here by the loader."""
     terraform_binary: str = "terraform"
     state_backend: Literal["local", "module"] = "module"
     """local: readiness keeps the state in <report-dir>/terraform/<env>/ (the module
@@ -166,6 +170,22 @@ class Deploy(_Strict):
     canary_poll_seconds: float = Field(default=15.0, gt=0, le=300)
     probe_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     services: ServiceChanges = ServiceChanges()
+
+    @model_validator(mode="after")
+    def _sensitive_are_variables(self) -> Deploy:
+        for name in self.sensitive_vars:
+            if name not in self.terraform_vars:
+                raise ValueError(f"sensitive_vars names {name!r}, which is not in terraform_vars")
+        return self
+
+    def public_vars(self) -> dict[str, Any]:
+        """The terraform_vars that may go to the var file."""
+        secret = set(self.sensitive_vars)
+        return {k: v for k, v in self.terraform_vars.items() if k not in secret}
+
+    def secret_vars(self) -> dict[str, Any]:
+        """The sensitive terraform_vars: for the environment of terraform only."""
+        return {k: self.terraform_vars[k] for k in self.sensitive_vars}
 
 
 class Notify(_Strict):
@@ -299,32 +319,75 @@ class ReadinessConfig(_Strict):
         return env.model_copy(update={"name": chosen})
 
 
-def _expand(value: Any, where: str, environ: Mapping[str, str], used: dict[str, str]) -> Any:
+def _expand(
+    value: Any,
+    where: str,
+    environ: Mapping[str, str],
+    used: dict[str, str],
+    unresolved: dict[str, str] | None = None,
+) -> Any:
     """Replace ${VAR} from the environment in every string; a missing variable is an error
-    naming the key (`where`, dotted, as in the validation messages)."""
+    naming the key (`where`, dotted, as in the validation messages).
+
+    With `unresolved` (a lazy load) a string that names an unset variable is kept as it
+    is written and its key recorded there with the variable, for `require` to name."""
     if isinstance(value, str):
+        missing: list[str] = []
 
         def sub(match: re.Match[str]) -> str:
             var = match.group(1)
             if var not in environ:
-                raise ConfigError(
-                    f"{where or '(top level)'}: environment variable {var} is not set"
-                )
+                if unresolved is None:
+                    raise ConfigError(
+                        f"{where or '(top level)'}: environment variable {var} is not set"
+                    )
+                missing.append(var)
+                return match.group(0)
             used[var] = environ[var]
             return environ[var]
 
-        return _VARIABLE.sub(sub, value)
+        expanded = _VARIABLE.sub(sub, value)
+        if missing and unresolved is not None:
+            unresolved[where] = missing[0]
+            return value  # never half expanded
+        return expanded
     if isinstance(value, dict):
         return {
-            k: _expand(v, _location([where, k] if where else [k]), environ, used)
+            k: _expand(v, _location([where, k] if where else [k]), environ, used, unresolved)
             for k, v in value.items()
         }
     if isinstance(value, list):
         return [
-            _expand(v, _location([where, i] if where else [i]), environ, used)
+            _expand(v, _location([where, i] if where else [i]), environ, used, unresolved)
             for i, v in enumerate(value)
         ]
     return value
+
+
+def _mentions_variable(value: Any) -> bool:
+    if isinstance(value, str):
+        return _VARIABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_mentions_variable(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions_variable(v) for v in value)
+    return False
+
+
+def _mark_sensitive(environment: Any) -> None:
+    """A terraform_vars value taken from ${VAR} is sensitive, as if listed in
+    deploy.sensitive_vars: it lives in the environment, not in the file, for a reason.
+    Works on the raw table, before expansion; odd shapes are left to the validation."""
+    deploy = environment.get("deploy") if isinstance(environment, dict) else None
+    if not isinstance(deploy, dict) or not isinstance(deploy.get("terraform_vars"), dict):
+        return
+    listed = deploy.get("sensitive_vars", [])
+    if not isinstance(listed, list):
+        return
+    names = [k for k, v in deploy["terraform_vars"].items() if _mentions_variable(v)]
+    added = [k for k in names if k not in listed]
+    if added:
+        deploy["sensitive_vars"] = [*listed, *added]
 
 
 def _shortened(text: str, limit: int = 300) -> str:
@@ -336,14 +399,52 @@ def _location(loc: Sequence[int | str]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def _owner(where: str, unresolved: Mapping[str, str]) -> str | None:
+    """The unresolved key a validation error at `where` comes from, if any."""
+    for key in unresolved:
+        if where == key or where.startswith(key + ".") or (where and key.startswith(where + ".")):
+            return key
+    return None
+
+
+def _invalid(
+    exc: ValidationError,
+    source: str,
+    prefix: Sequence[int | str] = (),
+    unresolved: Mapping[str, str] | None = None,
+) -> ConfigError:
+    first = exc.errors()[0]
+    key = _owner(_location(first["loc"]), unresolved or {})
+    where = _location([*prefix, *first["loc"]]) or "(top level)"
+    message = _shortened(str(first["msg"]).removeprefix("Value error, "))
+    if key is not None and unresolved is not None:
+        where = _location([*prefix, key])
+        return ConfigError(f"{source}: {where}: environment variable {unresolved[key]} is not set")
+    if first["type"] == "missing":
+        message = "required key is missing"
+    elif first["type"] == "extra_forbidden":
+        message = "unknown key"
+    more = len(exc.errors()) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return ConfigError(f"{source}: {where}: {message}{tail}")
+
+
+def _toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+
+
 def parse_config(
     text: str, source: str, environ: Mapping[str, str] | None = None
 ) -> tuple[ReadinessConfig, dict[str, str]]:
     """Parse and validate; return the config and the ${VAR} values it used."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    raw = _toml(text, source)
+    environments = raw.get("environments")
+    if isinstance(environments, dict):
+        for table in environments.values():
+            _mark_sensitive(table)
     used: dict[str, str] = {}
     try:
         expanded = _expand(raw, "", os.environ if environ is None else environ, used)
@@ -352,26 +453,138 @@ def parse_config(
     try:
         config = ReadinessConfig.model_validate(expanded)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _location(first["loc"]) or "(top level)"
-        message = _shortened(str(first["msg"]).removeprefix("Value error, "))
-        if first["type"] == "missing":
-            message = "required key is missing"
-        elif first["type"] == "extra_forbidden":
-            message = "unknown key"
-        more = len(exc.errors()) - 1
-        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ConfigError(f"{source}: {where}: {message}{tail}") from None
+        raise _invalid(exc, source) from None
     return config, used
 
 
-def load_config(
-    path: Path, environ: Mapping[str, str] | None = None
-) -> tuple[ReadinessConfig, dict[str, str]]:
+def _read(path: Path) -> tuple[str, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    return parse_config(text, path.name if not path.is_absolute() else str(path), environ)
+    return text, path.name if not path.is_absolute() else str(path)
+
+
+def load_config(
+    path: Path, environ: Mapping[str, str] | None = None
+) -> tuple[ReadinessConfig, dict[str, str]]:
+    text, source = _read(path)
+    return parse_config(text, source, environ)
+
+
+# -- lazy: one environment, ${VAR} resolved on use --------------------------------------
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class DeferredEnvironment:
+    """One environment loaded with its unset ${VAR} references left unresolved.
+
+    `environment` is validated like any other, except that a key whose value names an
+    unset variable holds its text as written (or, where that text is not a valid value,
+    the key's default). Read a key only after `require` has said it is resolved: it
+    raises the same one-line ConfigError as an eager load, naming the file, the key and
+    the variable, for the first requested key that is not.
+    """
+
+    environment: Environment
+    source: str
+    unresolved: Mapping[str, str]
+    """Dotted key under `environments.NAME` -> the unset variable it names."""
+    used: Mapping[str, str]
+    """The variables that were set and used, name -> value (secrets, for redaction)."""
+
+    @property
+    def name(self) -> str:
+        return self.environment.name
+
+    def missing(self, key: str) -> tuple[str, str] | None:
+        """The unresolved key (and its variable) at, under or above `key`, if any."""
+        for where, var in self.unresolved.items():
+            if where == key or where.startswith(key + ".") or key.startswith(where + "."):
+                return where, var
+        return None
+
+    def require(self, *keys: str) -> Environment:
+        for key in keys:
+            found = self.missing(key)
+            if found is not None:
+                where, var = found
+                raise ConfigError(
+                    f"{self.source}: environments.{self.name}.{where}: "
+                    f"environment variable {var} is not set"
+                )
+        return self.environment
+
+
+def _drop(table: dict[str, Any], key: str) -> bool:
+    """Remove an unresolved value the validation refused, so the rest can load; a list
+    element goes with its whole list. False when it is gone already."""
+    parts = key.split(".")
+    holders: list[tuple[Any, str | int]] = []
+    node: Any = table
+    for part in parts:
+        index: str | int = part
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                return False
+            index = int(part)
+        elif not isinstance(node, dict) or part not in node:
+            return False
+        holders.append((node, index))
+        node = node[index]
+    for holder, index in reversed(holders):
+        if isinstance(holder, dict):
+            del holder[index]
+            return True
+    return False
+
+
+def parse_environment(
+    text: str, source: str, name: str, environ: Mapping[str, str] | None = None
+) -> DeferredEnvironment:
+    """Environment `name` alone, lazily: a ${VAR} it names is needed only when a caller
+    `require`s its key. Other environments and unused keys may name unset variables."""
+    raw = _toml(text, source)
+    environments = raw.get("environments")
+    if not isinstance(environments, dict):
+        problem = "required key is missing" if environments is None else "not a table"
+        raise ConfigError(f"{source}: environments: {problem}")
+    if name not in environments:
+        known = ", ".join(sorted(str(k) for k in environments))
+        raise ConfigError(f"{source}: no environment {name!r} (known: {known})")
+    table = environments[name]
+    _mark_sensitive(table)
+    used: dict[str, str] = {}
+    unresolved: dict[str, str] = {}
+    expanded = _expand(table, "", os.environ if environ is None else environ, used, unresolved)
+    prefix = ("environments", name)
+    for _ in range(len(unresolved) + 1):
+        try:
+            environment = Environment.model_validate(expanded)
+            break
+        except ValidationError as exc:
+            key = _owner(_location(exc.errors()[0]["loc"]), unresolved)
+            if key is None or not isinstance(expanded, dict) or not _drop(expanded, key):
+                raise _invalid(exc, source, prefix, unresolved) from None
+    else:  # every unresolved key dropped and still invalid: name the first one
+        key, var = next(iter(unresolved.items()))
+        raise ConfigError(
+            f"{source}: environments.{name}.{key}: environment variable {var} is not set"
+        )
+    return DeferredEnvironment(
+        environment=environment.model_copy(update={"name": name}),
+        source=source,
+        unresolved=unresolved,
+        used=used,
+    )
+
+
+def load_environment(
+    path: Path, name: str, environ: Mapping[str, str] | None = None
+) -> DeferredEnvironment:
+    """`parse_environment` of a file: what `readiness rollback` loads."""
+    text, source = _read(path)
+    return parse_environment(text, source, name, environ)

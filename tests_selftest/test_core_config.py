@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.config import ConfigError, load_config, parse_config
+from readiness.config import ConfigError, load_config, parse_config, parse_environment
 
 from .conftest import REPO
 
@@ -101,3 +101,110 @@ def test_variables_are_expanded_and_remembered_as_secrets() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="configuration file not found"):
         load_config(tmp_path / "readiness.toml")
+
+
+# -- sensitive terraform variables, and the lazy load of one environment ----------------
+
+DEPLOYING = (
+    GOOD
+    + """
+[environments.local.notify]
+webhook_url = "${HOOK}"
+[environments.local.deploy]
+terraform_vars = { release = "2026.12", password = "${DB_PASSWORD}", token = "t0k3n-literal" }
+sensitive_vars = ["token"]
+"""
+)
+
+
+def test_a_value_from_a_variable_is_a_sensitive_terraform_variable() -> None:
+    config, used = parse_config(
+        DEPLOYING, "readiness.toml", environ={"HOOK": "https://h/x", "DB_PASSWORD": "pw-123456"}
+    )
+    deploy = config.environment("local").deploy
+    assert deploy.sensitive_vars == ["token", "password"]
+    assert deploy.public_vars() == {"release": "2026.12"}
+    assert deploy.secret_vars() == {"token": "t0k3n-literal", "password": "pw-123456"}
+    assert used["DB_PASSWORD"] == "pw-123456"
+
+
+def test_a_sensitive_name_that_is_not_a_variable_is_an_error() -> None:
+    text = DEPLOYING.replace('sensitive_vars = ["token"]', 'sensitive_vars = ["tokn"]')
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "readiness.toml", environ={"HOOK": "h", "DB_PASSWORD": "p"})
+    assert str(info.value) == (
+        "readiness.toml: environments.local.deploy: sensitive_vars names 'tokn', "
+        "which is not in terraform_vars"
+    )
+
+
+def test_the_eager_load_still_stops_on_any_unset_variable() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(DEPLOYING, "readiness.toml", environ={"HOOK": "h"})
+    assert str(info.value) == (
+        "readiness.toml: environments.local.deploy.terraform_vars.password: "
+        "environment variable DB_PASSWORD is not set"
+    )
+
+
+def test_the_lazy_load_names_an_unset_variable_only_when_its_key_is_required() -> None:
+    text = DEPLOYING + '[environments.prod.notify]\nsns_topic_arn = "${PROD_TOPIC}"\n'
+    text = text.replace('account_id = "317805897534"', 'account_id = "${PROD_ACCOUNT}"')
+    lazy = parse_environment(text, "readiness.toml", "local", environ={})
+    env = lazy.require("account_id", "regions", "emulator", "deploy.terraform_vars.release")
+    assert env.name == "local" and env.regions == ["us-east-1"]
+    assert env.deploy.sensitive_vars == ["token", "password"]
+    with pytest.raises(ConfigError) as info:
+        lazy.require("deploy.terraform_vars.password")
+    assert str(info.value) == (
+        "readiness.toml: environments.local.deploy.terraform_vars.password: "
+        "environment variable DB_PASSWORD is not set"
+    )
+    with pytest.raises(ConfigError, match=r"environments\.local\.notify\.webhook_url: .* HOOK"):
+        lazy.require("notify")
+    resolved = parse_environment(text, "readiness.toml", "local", environ={"DB_PASSWORD": "pw"})
+    assert resolved.require("deploy.terraform_vars").deploy.secret_vars()["password"] == "pw"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ('account_id = "123456789012"', 'account_id = "${LOCAL_ACCOUNT}"'),
+            "readiness.toml: environments.local.account_id: environment variable "
+            "LOCAL_ACCOUNT is not set",
+        ),
+        (
+            ('regions = ["us-east-1"]\nemulator', 'regions = ["${REGION}"]\nemulator'),
+            "readiness.toml: environments.local.regions.0: environment variable REGION is not set",
+        ),
+        (
+            ('emulator = { seed = "demo" }', 'emulator = { seed = "demo" }\nmax_attempts = 0'),
+            "readiness.toml: environments.local.max_attempts: Input should be greater than or "
+            "equal to 1",
+        ),
+        (("[environments.local]", "[environments.other]"), "no environment 'local'"),
+    ],
+)
+def test_the_lazy_load_still_names_what_it_cannot_do_without(
+    change: tuple[str, str], expected: str
+) -> None:
+    text = GOOD.replace(*change)
+    with pytest.raises(ConfigError) as info:
+        parse_environment(text, "readiness.toml", "local", environ={})
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_lazy_load_keeps_a_key_it_cannot_validate_aside() -> None:
+    text = GOOD.replace(
+        'emulator = { seed = "demo" }', 'emulator = { seed = "demo" }\nparallelism = "${P}"'
+    )
+    lazy = parse_environment(text, "readiness.toml", "local", environ={})
+    assert lazy.unresolved == {"parallelism": "P"}
+    with pytest.raises(
+        ConfigError, match=r"environments\.local\.parallelism: environment variable P"
+    ):
+        lazy.require("parallelism")
+    assert (
+        parse_environment(text, "r.toml", "local", environ={"P": "4"}).environment.parallelism == 4
+    )

@@ -6,7 +6,8 @@
 # so is any resource whose name starts with `stateful_`. See docs/deploy.md.
 
 terraform {
-  required_version = ">= 1.5"
+  # 1.10: ephemeral variables (kept out of the saved plan and the state).
+  required_version = ">= 1.10"
   # Readiness points this at a state file of its own (-backend-config=path=...).
   backend "local" {}
 }
@@ -21,6 +22,24 @@ variable "release" {
   type        = string
   description = "The release being deployed; a new value replaces the release marker."
   default     = "2026.11.0"
+}
+
+# A secret input: readiness passes it as TF_VAR_db_password (from `${DB_PASSWORD}` in
+# readiness.toml, or listed in deploy.sensitive_vars), never in the var file. `sensitive`
+# keeps it out of terraform's output; `ephemeral` keeps it out of the saved plan and the
+# state, so it may be used only where terraform allows ephemeral values (here: checked).
+variable "db_password" {
+  type        = string
+  description = "The database password the stack is given (optional)."
+  default     = null
+  nullable    = true
+  sensitive   = true
+  ephemeral   = true
+
+  validation {
+    condition     = var.db_password == null || length(coalesce(var.db_password, "-")) >= 12
+    error_message = "db_password, when given, must be at least 12 characters."
+  }
 }
 
 variable "tables" {
