@@ -7,15 +7,22 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from deploy_steps.gate import PHASES, run_phase
+from deploy_steps.gate import ALLOW_PARTIAL, PHASES, next_steps, run_phase
 
 Command = Callable[[argparse.Namespace, list[str]], int]
 
 
 def _gate(args: argparse.Namespace, extra: list[str]) -> int:
-    result = run_phase(args.phase, args.env, Path(args.report_dir).resolve(), extra)
+    if args.allow_partial:
+        extra = [ALLOW_PARTIAL, *extra]
+    report_dir = Path(args.report_dir).resolve()
+    result = run_phase(args.phase, args.env, report_dir, extra, allow_replay=args.allow_replay)
     if not result.trusted:
         print(f"readiness gate: NO-GO (exit 2): {result.reason}", file=sys.stderr)
+    for step in next_steps(report_dir):
+        print(
+            f"readiness gate: a deploy was left unfinished; roll it back: {step}", file=sys.stderr
+        )
     return result.exit_code
 
 
@@ -27,8 +34,23 @@ def _watch(args: argparse.Namespace, extra: list[str]) -> int:
 
 def _emulator(args: argparse.Namespace, extra: list[str]) -> int:
     from readiness.emulator.__main__ import main as emulator_main
+    from readiness.emulator.__main__ import port_number
+    from readiness.emulator.seeds import SEEDS
 
-    return emulator_main(["serve", "--seed", args.seed, "--port", str(args.port)])
+    if args.seed not in SEEDS:
+        print(
+            f"readiness emulator: --seed: {args.seed!r} is not a seed ({', '.join(SEEDS)})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        port = port_number(str(args.port))
+    except ValueError as exc:
+        print(f"readiness emulator: --port: {exc}", file=sys.stderr)
+        return 2
+    return emulator_main(
+        ["serve", "--seed", args.seed, "--port", str(port)], prog="readiness emulator"
+    )
 
 
 def _go_live(args: argparse.Namespace, extra: list[str]) -> int:
@@ -125,6 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("phase", choices=PHASES)
     gate.add_argument("--env", default=None, help="environment from readiness.toml")
     gate.add_argument("--report-dir", default="out", help="where the reports go (default: out)")
+    gate.add_argument(
+        ALLOW_PARTIAL,
+        dest="allow_partial",
+        action="store_true",
+        help="accept a verdict on part of the phase (-k, -m, -o, a skipped folder...); every "
+        "output then says which checks were judged and which were not",
+    )
+    gate.add_argument(
+        "--allow-replay",
+        dest="allow_replay",
+        action="store_true",
+        help="accept a verdict on a replayed --snapshot (the account as it was then, not now)",
+    )
     gate.set_defaults(run=_gate)
     watch = sub.add_parser(
         "watch",
@@ -140,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.set_defaults(run=_watch)
     emulator = sub.add_parser("emulator", help="serve the embedded local AWS alone")
     emulator.add_argument("--seed", default="demo")
-    emulator.add_argument("--port", type=int, default=5000)
+    emulator.add_argument("--port", default="5000", help="0 picks a free port (default: 5000)")
     emulator.set_defaults(run=_emulator)
     rollback = sub.add_parser(
         "rollback",

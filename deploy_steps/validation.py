@@ -23,11 +23,12 @@ from typing import Any, final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from deploy_steps.gate import judge
+from deploy_steps.gate import GATE_PHASE, judge
 from deploy_steps.probe import fetch_status
 from readiness.aws.access import AwsAccess
 from readiness.config import RateLimit
 from readiness.emulator.process import ATTACH_APP_URL, ATTACH_ENDPOINT, ATTACH_SEED
+from readiness.files import make_dirs, write_atomic
 
 AUDIT_CATEGORIES = ("security", "monitoring")
 UNAVAILABLE_CODES = frozenset(
@@ -83,8 +84,9 @@ def rerun_audit(
     if config_path is not None:
         command.append(f"--config={config_path}")
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    child_env.pop(GATE_PHASE, None)  # the deploy's gate phase: this child runs the audit
     child_env.update(attach, READINESS_RUN_ID=run_id)
-    report_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(report_dir)
     say(f"phase 3: the audit's {' and '.join(AUDIT_CATEGORIES)} criteria on the applied state")
     try:
         done = subprocess.run(
@@ -97,7 +99,7 @@ def rerun_audit(
             check=False,
         )
         code = done.returncode
-        (report_dir / "pytest.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+        write_atomic(report_dir / "pytest.log", done.stdout + done.stderr)
     except subprocess.TimeoutExpired:
         return AuditRerun(2, False, f"the audit re-run took longer than {timeout_s:.0f} s")
     result = judge(code, report_dir / "verdict.json", run_id)

@@ -1,9 +1,13 @@
 """The check catalogue: every check's metadata, read from the check modules themselves,
 rendered as `docs/checks.md`.
 
-    python -m readiness.catalogue            # rewrite docs/checks.md
-    python -m readiness.catalogue --check    # exit 1 if docs/checks.md is stale
+    python -m readiness.catalogue            # rewrite docs/checks.md and checks/catalogue.json
+    python -m readiness.catalogue --check    # exit 1 if either is stale
     python -m readiness.catalogue --json     # every check's metadata, as JSON
+
+`checks/catalogue.json` is what the verdict plugin compares a run with: every check of
+a phase, by id, severity and place. A run that did not judge each of them is partial,
+however it was narrowed (`-m`, `-k`, `-o python_functions=...`, a skipped module).
 
 Each `checks/**/test_*.py` is imported by path (as pytest does; `checks` is not a
 package) and each `test_*` function's markers are read: the phase, the severity (the
@@ -27,6 +31,8 @@ PHASES = ("preflight", "audit", "deploy", "postdeploy")
 SEVERITIES = ("critical", "warning")
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = Path("docs") / "checks.md"
+JSON_OUTPUT = Path("checks") / "catalogue.json"
+JSON_SCHEMA = 1
 REGENERATE = "python -m readiness.catalogue"
 
 
@@ -52,14 +58,28 @@ def _marks(obj: Any) -> list[Any]:
     return list(marks) if isinstance(marks, list | tuple) else [marks]
 
 
+class CatalogueError(Exception):
+    """A check module that cannot be read: its checks cannot be listed."""
+
+
 def _load(path: Path, root: Path) -> Any:
     relative = path.relative_to(root).with_suffix("")
     name = "readiness_catalogue_" + "_".join(relative.parts)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
+        raise CatalogueError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:
+        # pytest.skip(allow_module_level=True) and importorskip raise a BaseException.
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CatalogueError(
+            f"{path.relative_to(root).as_posix()}: cannot be read ({why}): "
+            "a check module must import without skipping"
+        ) from None
     return module
 
 
@@ -103,11 +123,21 @@ def _info(function: Any, module_marks: list[Any], file: str) -> CheckInfo | None
     )
 
 
-def collect(root: Path = ROOT) -> list[CheckInfo]:
-    """Every check under `root/checks`, in file order, then definition order."""
+def collect(
+    root: Path = ROOT, folder: str = "checks", *, skip_unreadable: bool = False
+) -> list[CheckInfo]:
+    """Every check under `root/folder`, in file order, then definition order.
+
+    A module that cannot be imported is an error, unless `skip_unreadable` (for a test
+    suite that plants a broken module on purpose)."""
     found: list[CheckInfo] = []
-    for path in sorted((root / "checks").rglob("test_*.py")):
-        module = _load(path, root)
+    for path in sorted((root / folder).rglob("test_*.py")):
+        try:
+            module = _load(path, root)
+        except CatalogueError:
+            if skip_unreadable:
+                continue
+            raise
         module_marks = _marks(module)
         file = path.relative_to(root).as_posix()
         for name, value in vars(module).items():
@@ -183,6 +213,33 @@ def problems(checks: Iterable[CheckInfo]) -> list[str]:
     return out
 
 
+def render_json(checks: Sequence[CheckInfo]) -> str:
+    """checks/catalogue.json: what a complete run of each phase judges."""
+    rows = [
+        {
+            "id": c.id,
+            "phase": c.phases[0] if len(c.phases) == 1 else "+".join(c.phases),
+            "severity": c.severity,
+            "category": c.category,
+            "node": f"{c.file}::{c.function}",
+        }
+        for c in sorted(checks, key=lambda c: (c.file, c.function))
+    ]
+    phases = {p: sum(1 for c in checks if c.phases == (p,)) for p in PHASES}
+    # One check a line: a reviewer reads a change to the catalogue as a diff of lines.
+    lines = [
+        "{",
+        f' "schema_version": {JSON_SCHEMA},',
+        f' "generated_by": {json.dumps(REGENERATE)},',
+        f' "phases": {json.dumps(phases)},',
+        ' "checks": [',
+        ",\n".join(f"  {json.dumps(row)}" for row in rows),
+        " ]",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def from_json(data: dict[str, Any]) -> CheckInfo:
     """A CheckInfo back from `--json` output."""
     fields = dict(data)
@@ -203,25 +260,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root: Path = args.root
     sys.path.insert(0, str(root))
-    checks = collect(root)
+    try:
+        checks = collect(root)
+    except CatalogueError as exc:
+        print(f"readiness catalogue: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps([asdict(c) for c in checks], indent=1))
         return 0
-    text = render(checks)
-    target = root / OUTPUT
-    current = target.read_text(encoding="utf-8") if target.is_file() else ""
-    if args.check:
-        if current != text:
-            print(f"{OUTPUT} is stale: run `{REGENERATE}`", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        print(f"wrote {OUTPUT} ({digest(text)})")
-    else:
-        print(f"{OUTPUT} is up to date")
-    return 0
+    stale = 0
+    for output, text in ((OUTPUT, render(checks)), (JSON_OUTPUT, render_json(checks))):
+        target = root / output
+        current = target.read_text(encoding="utf-8") if target.is_file() else ""
+        if args.check:
+            if current != text:
+                print(f"{output} is stale: run `{REGENERATE}`", file=sys.stderr)
+                stale = 1
+        elif current != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            print(f"wrote {output} ({digest(text)})")
+        else:
+            print(f"{output} is up to date")
+    return stale
 
 
 if __name__ == "__main__":

@@ -32,3 +32,10 @@ def pytest_readiness_secrets(config: pytest.Config) -> list[str]:
 def pytest_readiness_sections(config: pytest.Config) -> list[dict[str, str]]:
     """Extra report sections: dicts with title, and any of text, markdown, html."""
     return []
+
+
+@pytest.hookspec
+def pytest_readiness_if_unfinished(config: pytest.Config, lines: list[str]) -> None:
+    """Called by a plugin when the run has made something a reader must act on should
+    the run never finish (a deploy's rollback command): the verdict plugin puts the
+    lines into the NO-GO summary.md that stands until the run replaces it."""

@@ -22,7 +22,8 @@ from typing import Any, final
 import pytest
 
 from reports import hooks
-from reports.files import write_atomic, write_json
+from reports.coverage import CATALOGUE, Catalogue, CatalogueError, Coverage, load_catalogue, measure
+from reports.files import make_dirs, make_private, write_atomic, write_json
 from reports.outcomes import Result
 from reports.outputs import html as html_out
 from reports.outputs import junit as junit_out
@@ -32,7 +33,9 @@ from reports.policing import inspect_item, register_markers, tag_of
 from reports.redaction import (
     Redactor,
     scrub_extra,
+    scrub_header,
     scrub_in_place,
+    scrub_terminal,
     secret_values_from_environment,
     secret_values_in,
 )
@@ -43,9 +46,13 @@ from reports.verdict import decide
 from reports.waivers import Waiver, WaiverFileError, WaiverStatus, apply_waivers, load_waivers
 
 PLUGIN_NAME = "readiness-verdict"
+# Set by `readiness gate PHASE` for its child, as "RUN_ID:PHASE": the phase it must judge.
+GATE_PHASE = "READINESS_GATE_PHASE"
 WORKER_KEY = "readiness_internal"
 # Published data files written by the core, scrubbed before the verdict is written.
 SCRUBBED_DATA = ("inventory.json",)
+# Written by the core after the verdict's files (at the end of the session): scrubbed then.
+LATE_DATA = ("api-calls.json", "iam-policy.json")
 FILES = {
     "html": "readiness.html",
     "json": "verdict.json",
@@ -69,7 +76,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--allow-partial",
         action="store_true",
         default=False,
-        help="accept a run of part of a phase (-k, --deselect, --lf, node ids) as a verdict",
+        help="accept a run of part of a phase (-k, -m, --deselect, --lf, node ids, ini "
+        "overrides) as a verdict; every output then says which checks were not judged",
     )
     group.addoption(
         "--waivers", default=None, help="waiver file (default: waivers.toml in the rootdir)"
@@ -111,38 +119,81 @@ class VerdictPlugin:
         self.run_id = os.environ.get("READINESS_RUN_ID") or uuid.uuid4().hex[:12]
         self.started = dt.datetime.now(dt.UTC)
         self.phase = phase_label(config)
+        self.selection_problems: list[str] = []
+        # "RUN_ID:PHASE", so a nested run (the deploy's phase-3 audit) with its own run
+        # id does not take its parent gate's phase for its own.
+        gate_run, _, asked = os.environ.get(GATE_PHASE, "").strip().partition(":")
+        if asked and gate_run == self.run_id and asked != self.phase:
+            self.selection_problems.append(
+                f"the gate runs phase {asked} but -m {config.option.markexpr or ''!r} "
+                f"selects {self.phase}"
+            )
+            self.phase = asked
         self.redactor = Redactor(secret_values_from_environment())
         self.waivers: list[Waiver] = []
         self.waiver_error: str | None = None
         self.summary: RunSummary | None = None
+        self.html_by_pytest_html = False
+        self.if_unfinished: list[str] = []
+        self.catalogue: Catalogue | None = None
+        self.catalogue_error: str | None = None
         if self.controller:
             # The previous run's files must not outlive an interrupt or crash that comes
             # before the session starts (while the emulator starts, for instance); a
             # `--help` or `--markers`, which never start a session, leaves them alone.
             if not (config.option.help or getattr(config.option, "markers", False)):
                 self._mark_unfinished()
+                if self.internal:
+                    # Nowhere to write the verdict: stop before anything runs.
+                    pytest.exit(f"readiness: NO-GO (exit 2): {self.internal[0]}", returncode=2)
             self._load_waivers()
-            if config.option.htmlpath is None:
-                config.option.htmlpath = str(self.out / FILES["html"])
+            self._load_catalogue()
+            # pytest-html writes readiness.html; when it is disabled (-p no:html) or told
+            # to write elsewhere (--html=...), the plugin writes the summary page itself.
+            ours = str(self.out / FILES["html"])
+            if getattr(config.option, "htmlpath", ours) is None:
+                config.option.htmlpath = ours
                 config.option.self_contained_html = True
+            self.html_by_pytest_html = getattr(config.option, "htmlpath", None) == ours
 
     # -- set-up -------------------------------------------------------------------------
 
     def _mark_unfinished(self) -> None:
         """verdict.json and summary.md say NO-GO until the run replaces them."""
         try:
-            self.out.mkdir(parents=True, exist_ok=True)
+            make_dirs(self.out)
+            if not self.out.is_dir():
+                raise NotADirectoryError(f"{self.out} is not a folder")
             write_json(self.out / FILES["json"], placeholder(self.run_id, self.started, self.phase))
-            write_atomic(
-                self.out / FILES["markdown"],
-                "## 🔴 Readiness: NO-GO (exit 2)\n\nThe run did not finish.\n",
-            )
+            write_atomic(self.out / FILES["markdown"], self._unfinished_markdown())
             for stale in (FILES["junit"], FILES["html"]):
                 (self.out / stale).unlink(missing_ok=True)
         except OSError as exc:
-            problem = f"cannot write to the report folder {self.out}: {exc}"
+            why = exc.strerror or str(exc)
+            problem = f"the report folder {self.out} cannot be used: {why}"
             if problem not in self.internal:
                 self.internal.append(problem)
+
+    def _unfinished_markdown(self) -> str:
+        lines = ["## 🔴 Readiness: NO-GO (exit 2)", "", "The run did not finish."]
+        lines += [f"- ➡️ {self.redactor.scrub(line)}" for line in self.if_unfinished]
+        return "\n".join(lines) + "\n"
+
+    def pytest_readiness_if_unfinished(self, config: pytest.Config, lines: list[str]) -> None:
+        """A plugin made something a reader must act on should the run die from here."""
+        if not self.controller:
+            return
+        self.if_unfinished.extend(str(line) for line in lines)
+        try:
+            write_atomic(self.out / FILES["markdown"], self._unfinished_markdown())
+        except OSError as exc:
+            self.internal.append(f"cannot write {FILES['markdown']}: {exc.strerror or exc}")
+
+    def _load_catalogue(self) -> None:
+        try:
+            self.catalogue = load_catalogue(self.config.rootpath / CATALOGUE)
+        except CatalogueError as exc:
+            self.catalogue_error = str(exc)
 
     def _load_waivers(self) -> None:
         given = self.config.getoption("waivers", None)
@@ -173,11 +224,19 @@ class VerdictPlugin:
             return
         self.started = dt.datetime.now(dt.UTC)  # the placeholder is already there
         self._guard(self._refresh_redactor)
+        self._guard(lambda: scrub_terminal(self.config, lambda: self.redactor))
         self._guard(self._scrub_metadata)
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        return [f"readiness: gate on, phase {self.phase}, reports in {self.out}"]
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_header(
+        self, config: pytest.Config
+    ) -> Generator[None, list[str | list[str]], list[str | list[str]]]:
+        """Every plugin's header lines, scrubbed with what is known by now (the target's
+        URL, the configuration's ${VAR} values): pytest prints them before any report."""
+        answers = yield
+        self._guard(self._refresh_redactor)
+        own = f"readiness: gate on, phase {self.phase}, reports in {self.out}"
+        return scrub_header([*answers, own], self.redactor.scrub)
 
     def _scrub_metadata(self) -> None:
         try:
@@ -309,6 +368,7 @@ class VerdictPlugin:
             problems.extend(str(p) for p in answer or [])
         if self.waiver_error:
             problems.append(self.waiver_error)
+        problems += self.selection_problems
         problems += self.book.collection_errors
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             problems.append("the run was interrupted")
@@ -323,6 +383,18 @@ class VerdictPlugin:
             shown = ", ".join(unfinished[:3]) + (" ..." if len(unfinished) > 3 else "")
             problems.append(f"{len(unfinished)} checks did not finish: {shown}")
         partial = partial_reasons(self.config)
+        coverage = self._coverage(self.book.results())
+        if coverage is None:
+            problems.append(self.catalogue_error or "the check catalogue was not loaded")
+        else:
+            if not coverage.expected:
+                problems.append(
+                    f"the catalogue {CATALOGUE.as_posix()} lists no check of phase {self.phase}"
+                )
+            problems += coverage.mismatches
+            reason = coverage.partial_reason()
+            if reason:
+                partial.append(reason)
         if partial and self.config.getoption("allow_partial"):
             notes += [f"partial run accepted (--allow-partial): {p}" for p in partial]
         else:
@@ -332,6 +404,11 @@ class VerdictPlugin:
         problems += self._duplicate_ids(self.book.results())
         problems += self.internal
         return problems, notes
+
+    def _coverage(self, results: list[Result]) -> Coverage | None:
+        if self.catalogue is None:
+            return None
+        return measure(self.catalogue, self.phase, results)
 
     @staticmethod
     def _duplicate_ids(results: list[Result]) -> list[str]:
@@ -382,6 +459,7 @@ class VerdictPlugin:
         scrub = self.redactor.scrub
         problems = [scrub(p) for p in problems]
         decision = decide(results, problems)
+        coverage = self._safe(lambda: self._coverage(results), None)
         return RunSummary(
             decision=decision,
             results=results,
@@ -396,6 +474,7 @@ class VerdictPlugin:
             notes=[scrub(n) for n in notes],
             sections=self.redactor.scrub_obj(self._safe(self._sections, [])),
             files={k: self._display(self.out / v) for k, v in FILES.items()},
+            coverage=coverage.to_json() if coverage is not None else None,
         )
 
     def _safe(self, getter: Any, default: Any) -> Any:
@@ -424,7 +503,10 @@ class VerdictPlugin:
                 self._scrub_data_file(self.out / name)
             except Exception as exc:
                 failures.append(f"{name}: {type(exc).__name__}: {exc}")
-        for name, render in (("markdown", markdown_out.render), ("junit", junit_out.render)):
+        renderers = [("markdown", markdown_out.render), ("junit", junit_out.render)]
+        if not self.html_by_pytest_html:
+            renderers.append(("html", html_out.page))
+        for name, render in renderers:
             try:
                 write_atomic(self.out / FILES[name], scrub(render(summary)))
             except Exception as exc:
@@ -475,6 +557,8 @@ class VerdictPlugin:
             summary = self._fallback(f"a reporting plugin failed: {type(exc).__name__}: {exc}")
             self.summary = summary
             write_error = self._try_write(summary)
+        sealing_error = self._seal_files()
+        write_error = write_error or sealing_error
         if write_error:
             summary = self._fallback(write_error)
             self.summary = summary
@@ -483,6 +567,23 @@ class VerdictPlugin:
             self._print(summary)
         session.exitstatus = summary.decision.exit_code
         return None
+
+    def _seal_files(self) -> str | None:
+        """What other plugins wrote while the session finished: the API-call ledgers are
+        scrubbed (or removed when they cannot be); they and pytest-html's page made 0600."""
+        problems: list[str] = []
+        for name in LATE_DATA:
+            try:
+                self._scrub_data_file(self.out / name)
+                make_private(self.out / name)
+            except Exception as exc:
+                (self.out / name).unlink(missing_ok=True)
+                problems.append(f"{name}: {type(exc).__name__}: {exc}")
+        try:
+            make_private(self.out / FILES["html"])
+        except OSError as exc:
+            problems.append(f"{FILES['html']}: {type(exc).__name__}: {exc}")
+        return f"cannot seal the reports in {self.out}: {'; '.join(problems)}" if problems else None
 
     def _try_write(self, summary: RunSummary) -> str | None:
         try:

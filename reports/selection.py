@@ -1,4 +1,9 @@
-"""What part of the suite a run selects: its phase, and whether it is partial."""
+"""What part of the suite a run selects: its phase, and whether it is partial.
+
+These are the reasons a reader can see on the command line. Whatever narrowed the run,
+the verdict plugin also compares what ran with the phase's catalogue
+(reports/coverage.py), which no option can hide from.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,11 @@ def phases_selected(config: pytest.Config) -> list[str]:
 
 
 def phase_label(config: pytest.Config) -> str:
+    """The phase judged: `-m PHASE` exactly; "all" with no `-m`; otherwise the phases
+    the expression names, joined with "+" (a partial run, see `partial_reasons`)."""
+    expression = (config.option.markexpr or "").strip()
+    if expression in PHASES:
+        return expression
     named = phases_selected(config)
     return "+".join(named) if len(named) < len(PHASES) else "all"
 
@@ -50,10 +60,9 @@ def partial_reasons(config: pytest.Config) -> list[str]:
         reasons.append("--stepwise stops at the first failure")
     if getattr(option, "ignore", None) or getattr(option, "ignore_glob", None):
         reasons.append("--ignore removes checks")
-    words = set(_WORD.findall(option.markexpr or ""))
-    extra = sorted(words - set(PHASES) - _OPERATORS)
-    if extra or "not" in words:
-        reasons.append(f"-m {option.markexpr!r} selects by more than the phase")
+    expression = (option.markexpr or "").strip()
+    if expression and expression not in PHASES:
+        reasons.append(f"-m {option.markexpr!r} is not exactly one phase ({', '.join(PHASES)})")
     allowed = _allowed_dirs(config)
     invocation = config.invocation_params.dir
     for arg in config.args:

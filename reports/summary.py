@@ -31,6 +31,28 @@ class RunSummary:
     notes: list[str] = field(default_factory=list)
     sections: list[dict[str, str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    # What part of the phase's catalogue was judged (reports.coverage.Coverage.to_json).
+    coverage: dict[str, Any] | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Not the whole phase: every output says so, with what was and was not judged."""
+        return self.coverage is None or not self.coverage.get("complete", False)
+
+    @property
+    def coverage_line(self) -> str:
+        c = self.coverage
+        if c is None:
+            return "the phase's catalogue could not be compared with this run: judged part unknown"
+        expected = int(c.get("checks_in_phase", 0))
+        judged = list(c.get("judged", []))
+        missing = list(c.get("not_judged", []))
+        if c.get("complete"):
+            return f"all {expected} checks of phase {c.get('phase')} judged"
+        return (
+            f"PARTIAL: {len(judged)} of {expected} checks of phase {c.get('phase')} judged "
+            f"({_listed(judged)}); not judged: {_listed(missing)}"
+        )
 
     @property
     def duration_s(self) -> float:
@@ -102,6 +124,7 @@ class RunSummary:
             "regions": list(self.target.get("regions", [])),
             "endpoint": self.target.get("endpoint"),
             "emulated": bool(self.target.get("emulated", False)),
+            "replayed_from": self.target.get("replayed_from"),
             "started_at": self.started.isoformat(),
             "finished_at": self.finished.isoformat(),
             "duration_s": round(self.duration_s, 3),
@@ -111,11 +134,20 @@ class RunSummary:
             "counts": self.counts(),
             "counts_by_severity": self.counts_by("severity"),
             "counts_by_category": self.counts_by("category"),
+            "partial": self.partial,
+            "coverage": self.coverage,
             "results": [r.to_json() for r in self.results],
             "waivers": [w.to_json(self.today) for w in self.waivers],
             "sections": [{"title": s.get("title", "")} for s in self.sections],
             "files": dict(self.files),
         }
+
+
+def _listed(ids: list[str], shown: int = 10) -> str:
+    if not ids:
+        return "none"
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
 
 
 def placeholder(run_id: str, started: dt.datetime, phase: str) -> dict[str, Any]:

@@ -36,7 +36,7 @@ def outcome_hint(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
     return "error"
 
 
-def _skip_reason(report: pytest.TestReport) -> str:
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         text = str(longrepr[2])
@@ -106,10 +106,16 @@ class ResultBook:
             self.expected = list(nodeids)
 
     def add_collect_report(self, report: pytest.CollectReport) -> None:
+        where = report.nodeid or "(session)"
         if report.failed:
-            where = report.nodeid or "(session)"
             self.collection_errors.append(
                 f"collection error in {where}: {_failure_message(report)}"
+            )
+        elif report.skipped:
+            # pytest.skip(allow_module_level=True) or importorskip: the module's checks
+            # never became tests, so nothing else would ever show they are missing.
+            self.collection_errors.append(
+                f"{where} was skipped at collection, none of its checks ran: {_skip_reason(report)}"
             )
 
     def add(self, report: pytest.TestReport) -> None:

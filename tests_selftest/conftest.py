@@ -65,6 +65,19 @@ def run_suite(
     return SuiteRun(completed.returncode, completed.stdout, completed.stderr, out)
 
 
+def write_catalogue(root: Path, folder: str = ".") -> Path:
+    """checks/catalogue.json for a small suite under `root` (a pytester project), read
+    from its checks as `python -m readiness.catalogue` reads the project's own: the
+    verdict plugin compares every run with it."""
+    from readiness import catalogue
+
+    target = root / catalogue.JSON_OUTPUT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    checks = catalogue.collect(root, folder, skip_unreadable=True)
+    target.write_text(catalogue.render_json(checks), encoding="utf-8")
+    return target
+
+
 @pytest.fixture(scope="session")
 def demo_audit(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SuiteRun]:
     """`pytest -m audit --env ENV` on a demo stack, run once per environment and worker

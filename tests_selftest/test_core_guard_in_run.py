@@ -8,7 +8,7 @@ import pytest
 
 from readiness.emulator import EmulatorControl, EmulatorProcess
 
-from .conftest import REPO
+from .conftest import REPO, write_catalogue
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +32,7 @@ def test_a_write_in_an_audit_run_is_refused(
     (pytester.path / "readiness.toml").write_text((REPO / "readiness.toml").read_text())
     checks = pytester.mkdir("checks")
     (checks / "test_writes.py").write_text(WRITING_CHECK)
+    write_catalogue(pytester.path, "checks")
     for key, value in demo_emulator.attach_environment().items():
         monkeypatch.setenv(key, value)
     result = pytester.runpytest_subprocess("-m", "audit", "-p", "no:cacheprovider")

@@ -523,6 +523,8 @@ def test_killed_deploy_then_same_deploy_again_is_refused_until_rolled_back(
     assert process.returncode == -signal.SIGKILL
     command_line = f"readiness rollback --journal {journal_path}"
     assert command_line in log.read_text(), log.read_text()[-3000:]  # said at the start
+    # ... and in the NO-GO summary.md that stands after the kill
+    assert command_line in (out / "summary.md").read_text()
     assert unrecovered_journal(out) == journal_path
     killed = journal_path.read_bytes()
     changed = live_state(control)

@@ -16,7 +16,7 @@ import pytest
 
 from reports.summary import placeholder
 
-from .conftest import REPO
+from .conftest import REPO, write_catalogue
 
 INI = "[pytest]\nreadiness_gate = true\n"
 CONFTEST = """
@@ -116,6 +116,7 @@ def json_blob(page: str) -> dict[str, Any]:
 def report_run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.RunResult:
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     make_suite(pytester, "http://127.0.0.1:4566", [])
+    write_catalogue(pytester.path)
     return pytester.runpytest_inprocess("-p", "no:randomly")
 
 
@@ -287,6 +288,7 @@ def test_no_secret_reaches_any_output(
     monkeypatch.setenv("PAYMENTS_API_TOKEN", NAMED_SECRET)
     make_suite(pytester, f"https://svc:{URL_PASSWORD}@api.internal:8443", [CONFIG_SECRET])
     pytester.makepyfile(test_checks=LEAKY)
+    write_catalogue(pytester.path)
     result = pytester.runpytest_inprocess("-p", "no:randomly", "-rA", *workers)
     assert result.ret == 2
     out = pytester.path / "out"
@@ -329,6 +331,7 @@ def test_during_the_run():
     )
     (pytester.path / "out").mkdir()
     (pytester.path / "out" / "verdict.json").write_text('{"verdict": "GO", "exit_code": 0}')
+    write_catalogue(pytester.path)
     result = pytester.runpytest_inprocess("-p", "no:randomly")
     assert result.ret == 0, result.stdout.str()
     after = json.loads((pytester.path / "out" / "verdict.json").read_text())

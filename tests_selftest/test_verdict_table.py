@@ -17,6 +17,8 @@ import pytest
 
 from deploy_steps.gate import judge
 
+from .conftest import write_catalogue
+
 RUN_ID = "tablerun0001"
 GO, CONDITIONAL, NO_GO = 0, 1, 2
 
@@ -349,6 +351,7 @@ def test_verdict_table(
         (pytester.path / name).write_text(text)
     if case.waivers is not None:
         (pytester.path / "waivers.toml").write_text(case.waivers)
+    write_catalogue(pytester.path)
     if "--lf" in case.args:  # a previous full run leaves a last-failed list
         pytester.runpytest_inprocess("-p", "no:randomly")
 

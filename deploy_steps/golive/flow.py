@@ -34,7 +34,7 @@ from deploy_steps.golive.incident import RollbackResult
 from deploy_steps.golive.resume import RunState, utcnow
 from deploy_steps.golive.stages import StageRunner, SubprocessRunner, read_verdict
 from readiness.config import ConfigError, Environment, load_config
-from reports.files import write_atomic, write_json
+from reports.files import make_dirs, write_atomic, write_json
 
 DEPLOYED, WITH_RISKS, STOPPED = 0, 1, 2
 FAULTS = ("rate-limiter-off", "app-down")
@@ -414,7 +414,7 @@ class GoLive:
             "stop_after": self.o.stop_after,
             "simulate_failure": self.o.simulate_failure,
         }
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.run_dir)
         self.save()
         return previous, kept
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol, final
 
 from deploy_steps.gate import GateResult, run_phase
+from readiness.files import make_dirs
 
 
 @final
@@ -50,7 +51,7 @@ class SubprocessRunner:
     def gate(
         self, phase: str, env: str, report_dir: Path, extra: list[str], environ: Mapping[str, str]
     ) -> GateResult:
-        report_dir.mkdir(parents=True, exist_ok=True)
+        make_dirs(report_dir)
         return run_phase(phase, env, report_dir, extra, environ=environ)
 
     def rollback(self, journal: Path, environ: Mapping[str, str]) -> CommandResult:

@@ -30,7 +30,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, Protocol, final
 
-from readiness.files import write_atomic, write_json
+from readiness.files import make_dirs, write_atomic, write_json
 from readiness.notify import Delivery, Message, Notifier, failures_of
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
@@ -317,7 +317,7 @@ class Watch:
 
     def write(self) -> None:
         folder = self.options.report_dir
-        folder.mkdir(parents=True, exist_ok=True)
+        make_dirs(folder)
         data = self.to_json()
         write_json(folder / "watch.json", data)
         write_atomic(folder / "watch.md", render_markdown(data))

@@ -72,6 +72,8 @@ def render(summary: RunSummary) -> str:
         + f"</p><p>Started {summary.started:%Y-%m-%d %H:%M:%S} UTC, "
         f"ran {summary.duration_s:.1f} s · run id {_e(summary.run_id)}</p></div>"
     )
+    if summary.partial:
+        parts.append(f'<div class="rd-local">{_e(summary.coverage_line)}</div>')
     if t.get("emulated"):
         parts.append(
             '<div class="rd-local">LOCAL EMULATOR RUN: moto on loopback with the seed '
@@ -157,3 +159,13 @@ def render(summary: RunSummary) -> str:
         parts.append("</ul>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def page(summary: RunSummary) -> str:
+    """readiness.html on its own, when pytest-html does not write it (disabled, or told
+    to write elsewhere): the same summary, as a whole self-contained page."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Readiness report</title></head><body>"
+        f"{render(summary)}</body></html>\n"
+    )

@@ -32,6 +32,8 @@ def render(summary: RunSummary) -> str:
         ("environment", str(summary.target.get("environment", ""))),
         ("account", str(summary.target.get("account", ""))),
         ("emulated", str(bool(summary.target.get("emulated", False))).lower()),
+        ("partial", str(summary.partial).lower()),
+        ("coverage", summary.coverage_line),
     ):
         ET.SubElement(props, "property", name=name, value=value)
     for problem in summary.problems:

@@ -34,6 +34,8 @@ def render(summary: RunSummary) -> str:
     ]
     if t.get("emulated"):
         out += ["> ⚠️ Local emulator run: this says nothing about a real AWS account.", ""]
+    if summary.partial:
+        out += [f"> ⚠️ **{_cell(summary.coverage_line)}**", ""]
     for problem in summary.problems:
         out.append(f"- ❌ **Run problem:** {_cell(problem)}")
     if summary.problems:

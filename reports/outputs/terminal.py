@@ -46,6 +46,8 @@ def render(summary: RunSummary, width: int = 100) -> list[Line]:
             {},
         )
     )
+    if summary.partial:
+        lines.append((f"coverage  {summary.coverage_line}", {"red": True, "bold": True}))
     for severity, c in summary.counts_by("severity").items():
         ok = c["passed"] + c["not-applicable"]
         lines.append((f"          {severity:<9} {ok}/{c['total']} ok", {}))
