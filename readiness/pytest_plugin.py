@@ -31,6 +31,7 @@ from readiness.inventory.model import NotEvaluated, Resource, Snapshot
 
 CONTEXT = pytest.StashKey[RunContext]()
 GUARD = pytest.StashKey[intercept.Installation]()
+CALLS_BEFORE = pytest.StashKey[int]()
 WORKER_KEY = "readiness"
 WORKER_OUTPUT = "readiness_guard"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -304,10 +305,36 @@ def pytest_runtest_protocol(
     if guard is None:
         return (yield)
     guard.current_test = item.nodeid
+    item.stash[CALLS_BEFORE] = ctx.ledger.count() if ctx is not None else 0
     try:
         return (yield)
     finally:
         guard.current_test = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A check that passed although an AWS call it made failed has swallowed the
+    error: whatever it concluded is not a pass, and the run says so (NO-GO)."""
+    report = yield
+    ctx = context(item.config)
+    if call.when != "call" or not report.passed or ctx is None or CALLS_BEFORE not in item.stash:
+        return report
+    failed = [
+        c
+        for c in ctx.ledger.since(item.stash[CALLS_BEFORE])
+        if c.called_from == item.nodeid and c.outcome not in ("ok", "pending") and not c.refused
+    ]
+    for c in failed[:3]:
+        problem = (
+            f"{item.nodeid} passed although its AWS call {c.name} failed ({c.outcome}): "
+            "a check that cannot read must raise NotEvaluated, never pass"
+        )
+        if problem not in ctx.problems:
+            ctx.problems.append(problem)
+    return report
 
 
 # -- fixtures -----------------------------------------------------------------------

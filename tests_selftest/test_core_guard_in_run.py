@@ -24,18 +24,28 @@ def test_writes(aws):
 """
 
 
-def test_a_write_in_an_audit_run_is_refused(
-    pytester: pytest.Pytester, demo_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def run_audit(
+    pytester: pytest.Pytester,
+    emulator: EmulatorProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    source: str,
+) -> pytest.RunResult:
+    """`pytest -m audit` of one check module against the demo emulator."""
     pytester.makeini("[pytest]\nreadiness_gate = true\ntestpaths = checks\n")
     pytester.makeconftest('pytest_plugins = ["reports.plugin", "readiness.pytest_plugin"]\n')
     (pytester.path / "readiness.toml").write_text((REPO / "readiness.toml").read_text())
-    checks = pytester.mkdir("checks")
-    (checks / "test_writes.py").write_text(WRITING_CHECK)
+    (pytester.mkdir("checks") / name).write_text(source)
     write_catalogue(pytester.path, "checks")
-    for key, value in demo_emulator.attach_environment().items():
+    for key, value in emulator.attach_environment().items():
         monkeypatch.setenv(key, value)
-    result = pytester.runpytest_subprocess("-m", "audit", "-p", "no:cacheprovider")
+    return pytester.runpytest_subprocess("-m", "audit", "-p", "no:cacheprovider")
+
+
+def test_a_write_in_an_audit_run_is_refused(
+    pytester: pytest.Pytester, demo_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run_audit(pytester, demo_emulator, monkeypatch, "test_writes.py", WRITING_CHECK)
     assert result.ret == 2  # an error in a check is NO-GO, whatever its severity
     verdict = json.loads((pytester.path / "out" / "verdict.json").read_text())
     [row] = verdict["results"]
@@ -45,3 +55,34 @@ def test_a_write_in_an_audit_run_is_refused(
     assert not any(u.endswith("/written-during-an-audit") for u in queues.get("QueueUrls", []))
     calls = json.loads((pytester.path / "out" / "api-calls.json").read_text())
     assert calls["mutating_calls"] == []
+
+
+SWALLOWING_CHECK = """
+import pytest
+
+pytestmark = [pytest.mark.audit, pytest.mark.warning]
+
+
+@pytest.mark.check(id="swallows-errors", title="Hides a failed read", category="operations")
+@pytest.mark.aws_reads("sqs:GetQueueUrl")
+def test_swallows(aws):
+    try:
+        aws.client("sqs").get_queue_url(QueueName="no-such-queue-anywhere")
+    except Exception:
+        pass  # careless: the read failed, and the check says nothing
+"""
+
+
+def test_a_check_that_swallows_a_failed_read_is_no_pass(
+    pytester: pytest.Pytester, demo_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run_audit(pytester, demo_emulator, monkeypatch, "test_swallows.py", SWALLOWING_CHECK)
+    assert result.ret == 2
+    verdict = json.loads((pytester.path / "out" / "verdict.json").read_text())
+    [row] = verdict["results"]
+    assert row["outcome"] == "passed"  # what the check claimed ...
+    where = "checks/test_swallows.py::test_swallows"
+    assert any(
+        p.startswith(f"{where} passed although its AWS call sqs:GetQueueUrl failed (http 400)")
+        for p in verdict["problems"]
+    ), verdict["problems"]  # ... is not taken

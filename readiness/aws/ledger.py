@@ -136,6 +136,15 @@ class Ledger:
         with self._lock:
             return list(self._calls)
 
+    def count(self) -> int:
+        with self._lock:
+            return len(self._calls)
+
+    def since(self, index: int) -> list[Call]:
+        """The calls recorded after the first `index` ones."""
+        with self._lock:
+            return self._calls[index:]
+
     def refusals(self) -> list[str]:
         """One line per refused call (and check that made it), in the order they came."""
         lines: dict[str, None] = {}
