@@ -179,6 +179,10 @@ class Watch:
             signal.signal(signal.SIGINT, self._interrupt)
         try:
             self._loop()
+        except KeyboardInterrupt:
+            # Ctrl-C between a round and the pause (while a round is written, say).
+            self._stop.set()
+            self.stopped_by = "interrupted by the operator (Ctrl-C)"
         finally:
             if in_main:
                 signal.signal(signal.SIGINT, previous)
