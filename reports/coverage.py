@@ -109,16 +109,6 @@ class Coverage:
             f"were not judged: {shorten(self.not_judged)}"
         )
 
-    def describe(self) -> str:
-        """One line for every output: which part of the phase was judged."""
-        if self.complete:
-            return f"all {len(self.expected)} checks of phase {self.phase} judged"
-        return (
-            f"partial: {len(self.judged)} of {len(self.expected)} checks of phase "
-            f"{self.phase} judged ({shorten(self.judged) or 'none'}); not judged: "
-            f"{shorten(self.not_judged) or 'none'}"
-        )
-
     def to_json(self) -> dict[str, Any]:
         return {
             "phase": self.phase,

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, final
 
+from reports.coverage import shorten
 from reports.outcomes import Outcome, Result, Severity
 from reports.verdict import Decision
 from reports.waivers import WaiverState, WaiverStatus
@@ -51,7 +52,7 @@ class RunSummary:
             return f"all {expected} checks of phase {c.get('phase')} judged"
         return (
             f"PARTIAL: {len(judged)} of {expected} checks of phase {c.get('phase')} judged "
-            f"({_listed(judged)}); not judged: {_listed(missing)}"
+            f"({shorten(judged) or 'none'}); not judged: {shorten(missing) or 'none'}"
         )
 
     @property
@@ -141,13 +142,6 @@ class RunSummary:
             "sections": [{"title": s.get("title", "")} for s in self.sections],
             "files": dict(self.files),
         }
-
-
-def _listed(ids: list[str], shown: int = 10) -> str:
-    if not ids:
-        return "none"
-    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
-    return ", ".join(ids[:shown]) + more
 
 
 def placeholder(run_id: str, started: dt.datetime, phase: str) -> dict[str, Any]:

@@ -37,7 +37,10 @@ from readiness.postdeploy.triage import recent_errors
 from .conftest import REPO, SuiteRun
 
 REGION = "us-east-1"
-KEYS = {"aws_access_key_id": "careless", "aws_secret_access_key": "careless-key"}
+KEYS = {
+    "aws_access_key_id": "AKIAIOSFODNN7EXAMPLE",
+    "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+}
 
 
 def local_env() -> Environment:
