@@ -32,7 +32,14 @@ EMULATOR_ACCOUNT = "123456789012"
 
 
 class ConfigError(Exception):
-    """The configuration cannot be used; the message says where and why."""
+    """The configuration cannot be used; the message says where and why.
+
+    `secrets`: the ${VAR} values read before the problem was found, so whoever prints
+    the message can mask them (a validation error may quote one)."""
+
+    def __init__(self, message: str, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.secrets = secrets
 
 
 class _Strict(BaseModel):
@@ -453,7 +460,9 @@ def parse_config(
     try:
         config = ReadinessConfig.model_validate(expanded)
     except ValidationError as exc:
-        raise _invalid(exc, source) from None
+        error = _invalid(exc, source)
+        error.secrets = tuple(v for v in used.values() if v)
+        raise error from None
     return config, used
 
 

@@ -90,6 +90,7 @@ class RunContext:
             self.config, used = load_config(self.options.config_path)
             self.env = self.config.environment(self.options.env_name)
         except ConfigError as exc:
+            self.secrets += list(exc.secrets)  # a validation error may quote one
             self.fail(str(exc))
             return False
         self.secrets += [v for v in used.values() if v]

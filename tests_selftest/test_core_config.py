@@ -208,3 +208,23 @@ def test_the_lazy_load_keeps_a_key_it_cannot_validate_aside() -> None:
     assert (
         parse_environment(text, "r.toml", "local", environ={"P": "4"}).environment.parallelism == 4
     )
+
+
+def test_a_validation_error_hands_over_the_values_it_may_quote(tmp_path: Path) -> None:
+    """A ${VAR} value read before the validation failed can be quoted in the message:
+    the error carries it, and the run masks it like any value the config used."""
+    from readiness.context import RunContext, RunOptions
+
+    text = (REPO / "readiness.toml").read_text()
+    text = text.replace('account_id = "123456789012"', 'account_id = "${PLAIN_ACCOUNT}"', 1)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "readiness.toml", {"PLAIN_ACCOUNT": "plain-value-9f8e7d"})
+    assert caught.value.secrets == ("plain-value-9f8e7d",)
+    config = tmp_path / "readiness.toml"
+    config.write_text(text)
+    ctx = RunContext(RunOptions(config, "local", tmp_path / "out", ["audit"]))
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("PLAIN_ACCOUNT", "plain-value-9f8e7d")
+        assert ctx.load_configuration() is False
+    assert "plain-value-9f8e7d" in ctx.secrets
+    assert ctx.fatal is not None and "account_id" in ctx.fatal
