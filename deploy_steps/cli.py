@@ -34,7 +34,6 @@ def _watch(args: argparse.Namespace, extra: list[str]) -> int:
 
 def _emulator(args: argparse.Namespace, extra: list[str]) -> int:
     from readiness.emulator.__main__ import main as emulator_main
-    from readiness.emulator.__main__ import port_number
     from readiness.emulator.seeds import SEEDS
 
     if args.seed not in SEEDS:
@@ -43,13 +42,8 @@ def _emulator(args: argparse.Namespace, extra: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        port = port_number(str(args.port))
-    except ValueError as exc:
-        print(f"readiness emulator: --port: {exc}", file=sys.stderr)
-        return 2
     return emulator_main(
-        ["serve", "--seed", args.seed, "--port", str(port)], prog="readiness emulator"
+        ["serve", "--seed", args.seed, f"--port={args.port}"], prog="readiness emulator"
     )
 
 

@@ -33,13 +33,12 @@ from readiness.emulator.process import (
 )
 from readiness.files import make_dirs
 from reports import untrusted
+from reports.coverage import GATE_PHASE, gate_phase, shorten
 
 NO_GO = 2
 PHASES = ("preflight", "audit", "deploy", "postdeploy")
 ALLOW_PARTIAL = "--allow-partial"
 ALLOW_REPLAY = "--allow-replay"
-# The gate's own flags, consumed here (--allow-partial also goes on to pytest).
-GATE_PHASE = "READINESS_GATE_PHASE"
 
 
 @final
@@ -125,7 +124,7 @@ def _not_what_was_asked(
     if verdict.get("partial") is not False and not allow_partial:
         coverage = verdict.get("coverage")
         left = coverage.get("not_judged", []) if isinstance(coverage, dict) else []
-        shown = ", ".join(str(c) for c in left[:5]) + (" ..." if len(left) > 5 else "")
+        shown = shorten([str(c) for c in left], 5)
         return (
             f"the run judged only part of phase {judged!r}"
             + (f" ({len(left)} checks not judged: {shown})" if left else "")
@@ -286,7 +285,6 @@ def run_phase(
     the same flag hidden in PYTEST_ADDOPTS reaches pytest but not the gate.
     """
     run_id = uuid.uuid4().hex[:12]
-    extra = [a for a in extra if a != ALLOW_REPLAY]
     allow_partial = ALLOW_PARTIAL in extra
     problem = prepare_report_dir(report_dir, _snapshot_files(extra, cwd))
     if problem:
@@ -294,7 +292,7 @@ def run_phase(
     started = GateResult(NO_GO, NO_GO, None, "the run did not finish")
     refuse(report_dir, phase, run_id, started, final=False)  # the run replaces these
     child_env = dict(os.environ, **(environ or {}), READINESS_RUN_ID=run_id)
-    child_env[GATE_PHASE] = f"{run_id}:{phase}"
+    child_env[GATE_PHASE] = gate_phase(run_id, phase)
     command = pytest_command(phase, env, report_dir, extra)
     verdict_file = report_dir / "verdict.json"
 

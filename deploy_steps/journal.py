@@ -26,8 +26,7 @@ import threading
 from pathlib import Path
 from typing import Any, final
 
-from deploy_steps.private_files import FILE_MODE, private_dir
-from readiness.files import write_json
+from readiness.files import PRIVATE_FILE, make_dirs, write_json
 
 VERSION = 1
 FILE_NAME = "deploy-journal.json"
@@ -74,9 +73,9 @@ class JournalLock:
         if self._fd is not None:
             return self
         try:
-            private_dir(self.path.parent)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-            os.fchmod(fd, FILE_MODE)
+            make_dirs(self.path.parent)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+            os.fchmod(fd, PRIVATE_FILE)
         except OSError as exc:
             raise JournalError(f"{self.path}: cannot open the journal's lock: {exc}") from None
         try:
@@ -365,7 +364,7 @@ def archive(path: Path) -> Path:
         else:
             path.unlink()
         if target.is_file() and not target.is_symlink():
-            target.chmod(FILE_MODE)
+            target.chmod(PRIVATE_FILE)
         _fsync_dir(path.parent)
         return target
     raise JournalError(f"{path}: no free name to archive it under")

@@ -33,9 +33,10 @@ import pytest
 
 from deploy_steps.deployment import PHASE_TITLES, Deployment, PhaseResult
 from deploy_steps.journal import ARCHIVE_OPTION, JournalError, recovery_needed, rollback_command
-from deploy_steps.private_files import append_private, private_dir
+from deploy_steps.private_files import append_private
 from deploy_steps.terraform_runner import secret_strings
 from readiness.context import RunContext
+from readiness.files import make_dirs
 from readiness.pytest_plugin import context
 
 DEPLOYMENT = pytest.StashKey["Deployment | None"]()
@@ -192,7 +193,7 @@ def deployment(request: pytest.FixtureRequest, run_context: RunContext) -> Itera
     out = report_dir(config)
     say = _say(config, out)
     try:
-        private_dir(out)
+        make_dirs(out)
         deploy = Deployment(
             run_context,
             report_dir=out,

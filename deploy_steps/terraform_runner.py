@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, final
 
-from deploy_steps.private_files import DIR_MODE, UMASK, private_dir, write_private
+from deploy_steps.private_files import UMASK
+from readiness.files import PRIVATE_DIR, make_dirs, write_atomic
 
 Progress = Callable[[str], None]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -163,8 +164,8 @@ def terraform_environment(
     }
     empty = work_dir / "empty.tfrc"
     if not empty.exists():
-        private_dir(work_dir)
-        write_private(empty, "")
+        make_dirs(work_dir)
+        write_atomic(empty, "")
     env.update(
         CHECKPOINT_DISABLE="1",
         TF_IN_AUTOMATION="1",
@@ -223,8 +224,8 @@ class Terraform:
         self._variables = dict(sensitive or {})
         self._secrets = secret_strings(self._variables)
         try:
-            private_dir(work_dir)
-            work_dir.chmod(DIR_MODE)  # ours, even when a previous run made it
+            make_dirs(work_dir)
+            work_dir.chmod(PRIVATE_DIR)  # ours, even when a previous run made it
         except OSError as exc:
             raise TerraformError(f"terraform work folder {work_dir}: {exc}") from None
 
@@ -329,7 +330,7 @@ class Terraform:
         clash = sorted(set(variables) & set(self._variables))
         if clash:
             raise TerraformError(f"sensitive variable {clash[0]!r} would go to the var file")
-        write_private(self.var_file, json.dumps(variables, indent=1) + "\n")
+        write_atomic(self.var_file, json.dumps(variables, indent=1) + "\n")
 
     def init(self) -> Completed:
         args = ["init", "-input=false", "-json", "-no-color"]

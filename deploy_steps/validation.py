@@ -23,7 +23,7 @@ from typing import Any, final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from deploy_steps.gate import GATE_PHASE, judge
+from deploy_steps.gate import judge
 from deploy_steps.probe import fetch_status
 from readiness.aws.access import AwsAccess
 from readiness.config import RateLimit
@@ -84,7 +84,6 @@ def rerun_audit(
     if config_path is not None:
         command.append(f"--config={config_path}")
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    child_env.pop(GATE_PHASE, None)  # the deploy's gate phase: this child runs the audit
     child_env.update(attach, READINESS_RUN_ID=run_id)
     make_dirs(report_dir)
     say(f"phase 3: the audit's {' and '.join(AUDIT_CATEGORIES)} criteria on the applied state")

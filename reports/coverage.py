@@ -20,6 +20,8 @@ from typing import Any, final
 from reports.outcomes import PHASES, Result
 
 CATALOGUE = Path("checks") / "catalogue.json"
+# Set by `readiness gate PHASE` for its child, as "RUN_ID:PHASE": the phase it must judge.
+GATE_PHASE = "READINESS_GATE_PHASE"
 REGENERATE = "python -m readiness.catalogue"
 _SCHEMA = 1
 _SHOWN = 10
@@ -122,6 +124,18 @@ class Coverage:
         }
 
 
+def gate_phase(run_id: str, phase: str) -> str:
+    """The value of GATE_PHASE for a gated run."""
+    return f"{run_id}:{phase}"
+
+
+def asked_phase(value: str, run_id: str) -> str:
+    """The phase a gate asked this run to judge, or ''. Scoped to the run id, so a
+    nested run (the deploy's phase-3 audit) does not take its parent's phase."""
+    gate_run, _, phase = value.strip().partition(":")
+    return phase if gate_run == run_id else ""
+
+
 def shorten(ids: list[str], shown: int = _SHOWN) -> str:
     if len(ids) <= shown:
         return ", ".join(ids)
@@ -133,7 +147,7 @@ def measure(catalogue: Catalogue, phase: str, results: Iterable[Result]) -> Cove
     expected = catalogue.of_phase(phase)
     by_node = {e.node: e for e in catalogue.entries}
     by_id = {e.id: e for e in catalogue.entries}
-    seen: dict[str, set[str]] = {}
+    seen: set[str] = set()
     mismatches: list[str] = []
     elsewhere: list[str] = []
     for r in results:
@@ -158,7 +172,7 @@ def measure(catalogue: Catalogue, phase: str, results: Iterable[Result]) -> Cove
                 elsewhere.append(entry.id)
             continue
         else:
-            seen.setdefault(entry.id, set()).add(r.nodeid)
+            seen.add(entry.id)
             continue
         if problem not in mismatches:
             mismatches.append(problem)

@@ -22,7 +22,16 @@ from typing import Any, final
 import pytest
 
 from reports import hooks
-from reports.coverage import CATALOGUE, Catalogue, CatalogueError, Coverage, load_catalogue, measure
+from reports.coverage import (
+    CATALOGUE,
+    GATE_PHASE,
+    Catalogue,
+    CatalogueError,
+    Coverage,
+    asked_phase,
+    load_catalogue,
+    measure,
+)
 from reports.files import make_dirs, make_private, write_atomic, write_json
 from reports.outcomes import Result
 from reports.outputs import html as html_out
@@ -46,8 +55,6 @@ from reports.verdict import decide
 from reports.waivers import Waiver, WaiverFileError, WaiverStatus, apply_waivers, load_waivers
 
 PLUGIN_NAME = "readiness-verdict"
-# Set by `readiness gate PHASE` for its child, as "RUN_ID:PHASE": the phase it must judge.
-GATE_PHASE = "READINESS_GATE_PHASE"
 WORKER_KEY = "readiness_internal"
 # Published data files written by the core, scrubbed before the verdict is written.
 SCRUBBED_DATA = ("inventory.json",)
@@ -120,10 +127,8 @@ class VerdictPlugin:
         self.started = dt.datetime.now(dt.UTC)
         self.phase = phase_label(config)
         self.selection_problems: list[str] = []
-        # "RUN_ID:PHASE", so a nested run (the deploy's phase-3 audit) with its own run
-        # id does not take its parent gate's phase for its own.
-        gate_run, _, asked = os.environ.get(GATE_PHASE, "").strip().partition(":")
-        if asked and gate_run == self.run_id and asked != self.phase:
+        asked = asked_phase(os.environ.get(GATE_PHASE, ""), self.run_id)
+        if asked and asked != self.phase:
             self.selection_problems.append(
                 f"the gate runs phase {asked} but -m {config.option.markexpr or ''!r} "
                 f"selects {self.phase}"
@@ -360,8 +365,9 @@ class VerdictPlugin:
     # -- the end: decide, write, print, exit --------------------------------------------
 
     def _run_problems(
-        self, session: pytest.Session, exitstatus: int
-    ) -> tuple[list[str], list[str]]:
+        self, session: pytest.Session, exitstatus: int, results: list[Result]
+    ) -> tuple[list[str], list[str], Coverage | None]:
+        """The run's problems and notes, and what part of its phase it judged."""
         problems: list[str] = []
         notes: list[str] = []
         for answer in self.config.hook.pytest_readiness_problems(config=self.config):
@@ -383,7 +389,7 @@ class VerdictPlugin:
             shown = ", ".join(unfinished[:3]) + (" ..." if len(unfinished) > 3 else "")
             problems.append(f"{len(unfinished)} checks did not finish: {shown}")
         partial = partial_reasons(self.config)
-        coverage = self._coverage(self.book.results())
+        coverage = self._coverage(results)
         if coverage is None:
             problems.append(self.catalogue_error or "the check catalogue was not loaded")
         else:
@@ -399,11 +405,11 @@ class VerdictPlugin:
             notes += [f"partial run accepted (--allow-partial): {p}" for p in partial]
         else:
             problems += [f"partial run (pass --allow-partial to accept): {p}" for p in partial]
-        if not self.book.results():
+        if not results:
             problems.append("no check ran: a gate that judged nothing is not a GO")
-        problems += self._duplicate_ids(self.book.results())
+        problems += self._duplicate_ids(results)
         problems += self.internal
-        return problems, notes
+        return problems, notes, coverage
 
     def _coverage(self, results: list[Result]) -> Coverage | None:
         if self.catalogue is None:
@@ -440,13 +446,14 @@ class VerdictPlugin:
 
     def _summarise(self, session: pytest.Session, exitstatus: int) -> RunSummary:
         self._refresh_redactor()
-        problems, notes = self._run_problems(session, exitstatus)
+        judged = self.book.results()
+        problems, notes, coverage = self._run_problems(session, exitstatus, judged)
         today = dt.datetime.now(dt.UTC).date()
         environment = self._safe(self._target, {}).get("environment")
         results, statuses = apply_waivers(
-            self.book.results(), self.waivers, today, str(environment) if environment else None
+            judged, self.waivers, today, str(environment) if environment else None
         )
-        return self._build(results, statuses, problems, notes, today)
+        return self._build(results, statuses, problems, notes, today, coverage)
 
     def _build(
         self,
@@ -455,11 +462,11 @@ class VerdictPlugin:
         problems: list[str],
         notes: list[str],
         today: dt.date,
+        coverage: Coverage | None,
     ) -> RunSummary:
         scrub = self.redactor.scrub
         problems = [scrub(p) for p in problems]
         decision = decide(results, problems)
-        coverage = self._safe(lambda: self._coverage(results), None)
         return RunSummary(
             decision=decision,
             results=results,
@@ -492,7 +499,9 @@ class VerdictPlugin:
 
     def _fallback(self, why: str) -> RunSummary:
         today = dt.datetime.now(dt.UTC).date()
-        return self._build(self.book.results(), [], [*self.internal, why], [], today)
+        results = self.book.results()
+        coverage = self._safe(lambda: self._coverage(results), None)
+        return self._build(results, [], [*self.internal, why], [], today, coverage)
 
     def _write(self, summary: RunSummary) -> None:
         """Each file on its own; verdict.json last, even when another one failed."""
