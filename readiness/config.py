@@ -406,12 +406,18 @@ def _location(loc: Sequence[int | str]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def _nested(one: str, other: str) -> bool:
+    """Whether two dotted keys are the same, or one lies under the other."""
+    return (
+        one == other
+        or (bool(other) and one.startswith(other + "."))
+        or (bool(one) and other.startswith(one + "."))
+    )
+
+
 def _owner(where: str, unresolved: Mapping[str, str]) -> str | None:
     """The unresolved key a validation error at `where` comes from, if any."""
-    for key in unresolved:
-        if where == key or where.startswith(key + ".") or (where and key.startswith(where + ".")):
-            return key
-    return None
+    return next((key for key in unresolved if _nested(where, key)), None)
 
 
 def _invalid(
@@ -511,10 +517,7 @@ class DeferredEnvironment:
 
     def missing(self, key: str) -> tuple[str, str] | None:
         """The unresolved key (and its variable) at, under or above `key`, if any."""
-        for where, var in self.unresolved.items():
-            if where == key or where.startswith(key + ".") or key.startswith(where + "."):
-                return where, var
-        return None
+        return next(((w, v) for w, v in self.unresolved.items() if _nested(w, key)), None)
 
     def require(self, *keys: str) -> Environment:
         for key in keys:
