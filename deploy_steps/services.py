@@ -18,6 +18,7 @@ from typing import Any, Protocol, final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from readiness.aws.access import AwsAccess
+from readiness.aws.guard import declare
 from readiness.config import ServiceChanges
 
 
@@ -39,6 +40,9 @@ def _call(what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
 
 class ChangeKind(Protocol):
     name: str
+    # Every operation read() and write() send (service:Operation): the deploy's IAM policy.
+    reads: frozenset[str]
+    writes: frozenset[str]
 
     def label(self, target: dict[str, Any]) -> str: ...
 
@@ -53,6 +57,8 @@ class ChangeKind(Protocol):
 @final
 class PerformanceInsights:
     name = "performance_insights"
+    reads = declare("Phase 2 performance_insights", ("rds:DescribeDBInstances",))
+    writes = declare("Phase 2 performance_insights", ("rds:ModifyDBInstance",))
 
     def label(self, target: dict[str, Any]) -> str:
         return f"rds:{target['region']}/{target['db_instance']}"
@@ -96,6 +102,8 @@ class PerformanceInsights:
 @final
 class CircuitBreaker:
     name = "circuit_breaker"
+    reads = declare("Phase 2 circuit_breaker", ("ecs:DescribeServices",))
+    writes = declare("Phase 2 circuit_breaker", ("ecs:UpdateService",))
 
     def label(self, target: dict[str, Any]) -> str:
         return f"ecs:{target['region']}/{target['cluster']}/{target['service']}"
@@ -149,6 +157,8 @@ class CircuitBreaker:
 @final
 class TimeToLive:
     name = "ttl"
+    reads = declare("Phase 2 ttl", ("dynamodb:DescribeTimeToLive",))
+    writes = declare("Phase 2 ttl", ("dynamodb:UpdateTimeToLive",))
 
     def label(self, target: dict[str, Any]) -> str:
         return f"dynamodb:{target['region']}/{target['table']}"
@@ -200,6 +210,9 @@ class TimeToLive:
 KINDS: dict[str, ChangeKind] = {
     kind.name: kind for kind in (PerformanceInsights(), CircuitBreaker(), TimeToLive())
 }
+# What Phase 2 (and the rollback of its changes) sends, whichever kinds are configured.
+READS: frozenset[str] = frozenset().union(*(kind.reads for kind in KINDS.values()))
+WRITES: frozenset[str] = frozenset().union(*(kind.writes for kind in KINDS.values()))
 
 
 def same(kind: str, current: dict[str, Any], expected: dict[str, Any]) -> bool:

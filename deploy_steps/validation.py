@@ -26,11 +26,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploy_steps.gate import judge
 from deploy_steps.probe import fetch_status
 from readiness.aws.access import AwsAccess
+from readiness.aws.guard import declare
 from readiness.config import RateLimit
 from readiness.emulator.process import ATTACH_APP_URL, ATTACH_ENDPOINT, ATTACH_SEED
 from readiness.files import make_dirs, write_atomic
 
 AUDIT_CATEGORIES = ("security", "monitoring")
+# What Phase 4 sends itself (the audit it re-runs in Phase 3 reads with the audit's list).
+CANARY_READS = declare("Phase 4 canaries", ("synthetics:DescribeCanariesLastRun",))
 UNAVAILABLE_CODES = frozenset(
     {
         "404",

@@ -17,11 +17,14 @@ from typing import Any, final
 from urllib.parse import urlsplit
 
 from readiness.aws.access import AwsAccess
+from readiness.aws.guard import declare
 from readiness.config import Environment
 
 MAX_FAILURES_LISTED = 10
 SNS_SUBJECT_MAX = 100
 ICONS = {"GO": ":large_green_circle:", "CONDITIONAL GO": ":warning:", "NO-GO": ":red_circle:"}
+# All a notification sends to AWS (on the [notify] topic): `readiness policy --notify-topic`.
+SENDS = declare("the notifications", ("sns:Publish",))
 
 
 class PublishOnlyViolation(Exception):

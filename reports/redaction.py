@@ -93,12 +93,17 @@ def _may_hold_secret_key(text: str, lower: str | None) -> bool:
     )
 
 
+# An IAM action of a service whose name looks like a secret's key
+# (`secretsmanager:ListSecrets` in a policy or the call ledger) is a name, not a value.
+_NOT_AN_ACTION = r"(?!(?-i:secretsmanager:[A-Z][A-Za-z]+)(?![\w-]))"
+
 # key = value, key: value, "key": "value", key=value&... for secret-like keys. A match
 # can only start where a run of [\w.-] starts (an earlier start in the run would match
 # too), so the look-behind changes no match, and spares scanning every position inside
 # long words. An access key id as the value is an identifier and stays.
 _KEY_VALUE = re.compile(
-    r"(?i)(?<![\w.-])(?P<key>[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
+    r"(?i)(?<![\w.-])" + _NOT_AN_ACTION + r"(?P<key>[\w.-]*"
+    r"(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|"
     r"private[_-]?key|credential|signature)[\w.-]*)"
     r"(?P<sep>[\"']?\s*(?:=|:)\s*[\"']?)(?!\[REDACTED\])(?!" + _ACCESS_KEY_ID + r"(?![A-Za-z0-9]))"
     r"(?P<value>[^\s\"',;&<>)}\]]{4,})"
@@ -121,7 +126,8 @@ _NOT_A_VALUE = (
 )
 # A secret given in a sentence: "the password is X", "api key: X", "token was 'X Y'".
 _PHRASE = re.compile(
-    r"(?i)(?<![\w.-])(?P<key>[\w.-]*(?:passw(?:or)?d|passphrase|pwd|secret|token|api[ _-]?key|"
+    r"(?i)(?<![\w.-])" + _NOT_AN_ACTION + r"(?P<key>[\w.-]*"
+    r"(?:passw(?:or)?d|passphrase|pwd|secret|token|api[ _-]?key|"
     r"private[ _-]?key|credentials?)[\w.-]*)"
     r"(?P<sep>\s+(?:is|was|are|were)(?:\s+set\s+to)?\s*[:=]?\s+|\s*[:=]\s*)"
     r"(?:(?P<quote>[\"'`])(?!\[REDACTED\](?P=quote))(?P<quoted>[^\"'`\n]{1,200})(?P=quote)|"

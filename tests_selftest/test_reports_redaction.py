@@ -183,3 +183,15 @@ def test_remembered_texts_stay_bounded() -> None:
         assert redactor.scrub(text) == text
     assert 0 < redactor._memo_chars <= redaction._MEMO_CHARS_MAX
     assert sum(len(k) + len(v) for k, v in redactor._memo.items()) == redactor._memo_chars
+
+
+def test_a_secrets_manager_action_name_is_not_a_secret() -> None:
+    """`out/iam-policy.json` and `out/api-calls.json` stay usable as IAM policies."""
+    from reports.redaction import Redactor
+
+    redactor = Redactor()
+    for action in ("secretsmanager:ListSecrets", "secretsmanager:DescribeSecret"):
+        assert redactor.scrub(f'"Action": ["{action}"]') == f'"Action": ["{action}"]'
+    # A value after the same prefix that is not an operation name is still masked.
+    assert "Hunter2Hunter2" not in redactor.scrub("secretsmanager:Hunter2Hunter2")
+    assert "Hunter2Hunter2" not in redactor.scrub("secret: Hunter2Hunter2")

@@ -64,7 +64,6 @@ def account_public_access_block(ctx: CollectContext, region: str) -> Iterable[Fo
         "s3:GetBucketTagging",
         "s3:GetBucketVersioning",
         "s3:GetPublicAccessBlock",
-        "s3:HeadBucket",
         "s3:ListBuckets",
     ),
 )
