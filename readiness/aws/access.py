@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, final
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +26,7 @@ from botocore.credentials import (
 )
 
 from readiness.aws import intercept
+from readiness.aws.credentials import CredentialsNotFound, CredentialSource, choose_credentials
 from readiness.aws.guard import Guard, Policy
 from readiness.aws.ledger import Ledger
 from readiness.config import Environment
@@ -42,22 +43,36 @@ def _strip_account_host(request: Any, **_: Any) -> None:
         request.url = urlunsplit(parts._replace(netloc=_ACCOUNT_HOST.sub("", parts.netloc)))
 
 
-def make_session(env: Environment, emulated_endpoint: str | None) -> boto3.Session:
-    """The standard credential chain (profiles and SSO included), or an assumed role."""
+def make_session(
+    env: Environment,
+    emulated_endpoint: str | None,
+    source: CredentialSource | None = None,
+) -> boto3.Session:
+    """The chosen profile or the ambient credential chain (readiness.aws.credentials),
+    SSO included, and the environment's role assumed from them when it names one.
+
+    Without `source` the choice is made here, with no `--profile` (ProfileError when
+    READINESS_PROFILE names a profile no file defines)."""
     if emulated_endpoint is not None:
         key, secret = EMULATOR_CREDENTIALS
         return boto3.Session(
             aws_access_key_id=key, aws_secret_access_key=secret, region_name=env.home_region
         )
-    base = boto3.Session(profile_name=env.profile, region_name=env.home_region)
+    source = source or choose_credentials(env)
+    base = boto3.Session(profile_name=source.profile, region_name=env.home_region)
     if env.role_arn is None:
         return base
+    source_credentials = base.get_credentials()
+    if source_credentials is None:
+        raise CredentialsNotFound(
+            f"no AWS credentials to assume {env.role_arn} with ({source.describe()})"
+        )
     extra: dict[str, Any] = {"RoleSessionName": "readiness"}
     if env.external_id:
         extra["ExternalId"] = env.external_id
     fetcher = AssumeRoleCredentialFetcher(
-        client_creator=base._session.create_client,
-        source_credentials=base.get_credentials(),
+        client_creator=_client_creator(base, env.endpoint_url),
+        source_credentials=source_credentials,
         role_arn=env.role_arn,
         extra_args=extra,
     )
@@ -69,15 +84,31 @@ def make_session(env: Environment, emulated_endpoint: str | None) -> boto3.Sessi
     return boto3.Session(botocore_session=botocore_session, region_name=env.home_region)
 
 
-def credential_operations(env: Environment) -> frozenset[str]:
+def _client_creator(base: boto3.Session, endpoint_url: str | None) -> Callable[..., Any]:
+    """The STS client that assumes the role talks to the environment's endpoint too."""
+    create: Callable[..., Any] = base._session.create_client
+    if endpoint_url is None:
+        return create
+
+    def create_at_endpoint(service_name: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("endpoint_url", endpoint_url)
+        return create(service_name, **kwargs)
+
+    return create_at_endpoint
+
+
+def credential_operations(
+    env: Environment, source: CredentialSource | None = None
+) -> frozenset[str]:
     """The calls the environment's credential chain makes itself (assume a role, SSO, web
     identity): allowed to it, never part of a phase's allow-list or IAM policy."""
     if env.emulated:
         return frozenset()
     names: set[str] = set()
     try:
+        source = source or choose_credentials(env)
         profile: dict[str, Any] = dict(
-            botocore.session.Session(profile=env.profile).get_scoped_config()
+            botocore.session.Session(profile=source.profile).get_scoped_config()
         )
     except Exception:  # an unknown profile fails later, where it is reported
         profile = {}
@@ -96,6 +127,8 @@ class AwsAccess:
 
     `guard` is the run's guard (shared with the whole process); without one, this
     access judges its own clients by name: reads only, unless `read_only` is False.
+    `credentials`: the source chosen for the run (readiness.aws.credentials); without
+    one it is chosen here, with no `--profile`.
     """
 
     __slots__ = (
@@ -119,6 +152,7 @@ class AwsAccess:
         ledger: Ledger | None = None,
         session: boto3.Session | None = None,
         guard: Guard | None = None,
+        credentials: CredentialSource | None = None,
     ) -> None:
         self.env = env
         self.endpoint_url = endpoint_url
@@ -129,7 +163,7 @@ class AwsAccess:
         self.guard = guard
         self.ledger = guard.ledger
         emulated = endpoint_url if env.emulated else None
-        self.session = session or make_session(env, emulated)
+        self.session = session or make_session(env, emulated, credentials)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
