@@ -17,6 +17,8 @@ CATEGORIES = (
     "postdeploy",
 )
 PHASES = ("preflight", "audit", "deploy", "postdeploy")
+# How every output names a waived not-evaluated result (a waived failure is "waived").
+WAIVED_NOT_EVALUATED = "waived: not evaluated"
 
 
 class Outcome(StrEnum):
@@ -81,6 +83,8 @@ class WaiverRef:
     reason: str
     expires: str
     days_left: int
+    # The outcome the waiver accepted: "failed", or "not-evaluated" (unreadable data).
+    covers: str = "failed"
 
 
 @final
@@ -104,6 +108,14 @@ class Result:
     def counts_as(self) -> Outcome:
         return self.original or self.outcome
 
+    @property
+    def outcome_label(self) -> str:
+        """The outcome as the reports name it: a waiver of a check that could not read its
+        data reads "waived: not evaluated", never like a waived failure ("waived")."""
+        if self.outcome is Outcome.WAIVED and self.original is Outcome.NOT_EVALUATED:
+            return WAIVED_NOT_EVALUATED
+        return self.outcome.value
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "check_id": self.check.id,
@@ -124,5 +136,7 @@ class Result:
                 "reason": self.waiver.reason,
                 "expires": self.waiver.expires,
                 "days_left": self.waiver.days_left,
+                "covers": self.waiver.covers,
+                "label": self.outcome_label,
             }
         return data

@@ -47,7 +47,10 @@ def judge(result: Result) -> Verdict:
     if outcome in (Outcome.PASSED, Outcome.NOT_APPLICABLE):
         return Verdict.GO
     if outcome is Outcome.WAIVED:
+        if result.original not in (Outcome.FAILED, Outcome.NOT_EVALUATED):
+            return Verdict.NO_GO  # only a failure or unreadable data can be waived
         # A waived critical counts as a warning at best; a waived warning is accepted.
+        # The same rule whether the waiver accepted a failure or data it could not read.
         return Verdict.CONDITIONAL if result.severity is Severity.CRITICAL else Verdict.GO
     if outcome in (Outcome.FAILED, Outcome.NOT_EVALUATED):
         return Verdict.NO_GO if result.severity is Severity.CRITICAL else Verdict.CONDITIONAL
@@ -56,7 +59,7 @@ def judge(result: Result) -> Verdict:
 
 def _reason(result: Result) -> str:
     where = f" [{result.resource}]" if result.resource else ""
-    return f"{result.severity.value} {result.outcome.value}: {result.check.id}{where}"
+    return f"{result.severity.value} {result.outcome_label}: {result.check.id}{where}"
 
 
 def decide(results: Iterable[Result], problems: Iterable[str] = ()) -> Decision:
