@@ -13,7 +13,7 @@ BENCH_SIZES ?= 100,1000,5000
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,emulator]'
 	touch $(STAMP)
 
 audit: $(STAMP)  ## the go/no-go audit on ENV (default: the embedded local emulator)

@@ -1,8 +1,8 @@
-"""Wires the plugins together: verdict and reports, the core, the deploy phases."""
+"""The suite's root conftest.
 
-pytest_plugins = [
-    "reports.plugin",
-    "readiness.pytest_plugin",
-    "deploy_steps.plugin",
-    "readiness.postdeploy.plugin",
-]
+The plugins (reports.plugin, readiness.pytest_plugin, deploy_steps.plugin,
+readiness.postdeploy.plugin) are installed `pytest11` entry points of the `readiness`
+package (pyproject.toml), so `pytest -m audit --config /path/readiness.toml` has them
+from any folder. With plugin autoload disabled (PYTEST_DISABLE_PLUGIN_AUTOLOAD) name
+them with `-p`; without them `readiness gate` refuses the run.
+"""

@@ -12,7 +12,25 @@ from deploy_steps.gate import ALLOW_PARTIAL, PHASES, next_steps, run_phase
 Command = Callable[[argparse.Namespace, list[str]], int]
 
 
+# The gate's own options that the pytest run takes too (`--name=value`, paths absolute).
+_PASSED_ON = ("config", "checks", "waivers", "snapshot", "window", "profile")
+_PATHS = ("config", "checks", "waivers", "snapshot")
+
+
+def _passed_on(args: argparse.Namespace) -> list[str]:
+    passed: list[str] = []
+    for name in _PASSED_ON:
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if name in _PATHS:
+            value = str(Path(value).resolve())
+        passed.append(f"--{name}={value}")
+    return passed
+
+
 def _gate(args: argparse.Namespace, extra: list[str]) -> int:
+    extra = [*_passed_on(args), *extra]
     if args.allow_partial:
         extra = [ALLOW_PARTIAL, *extra]
     report_dir = Path(args.report_dir).resolve()
@@ -126,21 +144,58 @@ def _rollback(args: argparse.Namespace, extra: list[str]) -> int:
     return rollback_command(Path(args.journal), dry_run=args.dry_run)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("readiness")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="readiness", description="Go/no-go gate for AWS production deployments."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     gate = sub.add_parser(
         "gate",
         help="run one phase and exit with its verdict (0 GO, 1 CONDITIONAL GO, 2 NO-GO)",
         description="Runs `pytest -m PHASE` and exits with the verdict only when pytest's "
-        "exit code equals verdict.json's for this run; NO-GO otherwise. Arguments after "
-        "the options go to pytest.",
+        "exit code equals verdict.json's for this run; NO-GO otherwise. Works from any "
+        "folder. Other arguments go to pytest (they make the run partial).",
     )
     gate.add_argument("phase", choices=PHASES)
     gate.add_argument("--env", default=None, help="environment from readiness.toml")
+    gate.add_argument(
+        "--config", default=None, help="configuration file (default: ./readiness.toml)"
+    )
     gate.add_argument("--report-dir", default="out", help="where the reports go (default: out)")
+    gate.add_argument(
+        "--checks",
+        default=None,
+        help="the checks folder (default: checks/ beside --config when it has a "
+        "catalogue.json, else the checks installed with readiness)",
+    )
+    gate.add_argument(
+        "--waivers", default=None, help="waiver file (default: waivers.toml beside the config)"
+    )
+    gate.add_argument(
+        "--profile",
+        default=None,
+        help="AWS profile to use instead of the environment's (empty: the ambient "
+        "credentials; also READINESS_PROFILE)",
+    )
+    gate.add_argument(
+        "--window", default=None, help="postdeploy: the window judged, 2h or 24h (default 2h)"
+    )
+    gate.add_argument(
+        "--snapshot",
+        default=None,
+        help="judge a saved inventory.json instead of the account (needs --allow-replay "
+        "for a GO)",
+    )
     gate.add_argument(
         ALLOW_PARTIAL,
         dest="allow_partial",
@@ -184,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rollback.set_defaults(run=_rollback)
     _add_go_live(sub)
+    from deploy_steps import policy_cli
+
+    policy_cli.add_parser(sub)
     return parser
 
 

@@ -153,13 +153,17 @@ def emulator_wanted(
 ) -> tuple[str, tuple[str, ...]] | None:
     """The seed and regions to start early, when the run will surely want an emulator.
 
-    Only for the plain case: the configuration at its default place, no snapshot, no
-    emulator handed down already. Anything else is left to the run, as before.
+    Only for the plain case: the configuration at its default place or given as
+    `--config=PATH`, no snapshot, no emulator handed down already. Anything else is left
+    to the run, as before.
     """
-    if any(arg.startswith(("--config", "--snapshot", "--help", "-h")) for arg in extra):
+    if any(arg.startswith(("--snapshot", "--help", "-h")) or arg == "--config" for arg in extra):
         return None
+    base = cwd or Path.cwd()
+    given = [arg.split("=", 1)[1] for arg in extra if arg.startswith("--config=")]
+    path = base / given[-1] if given else base / "readiness.toml"
     try:
-        config, _ = load_config((cwd or Path.cwd()) / "readiness.toml")
+        config, _ = load_config(path)
         environment = config.environment(env)
     except ConfigError:
         return None  # the run reports it

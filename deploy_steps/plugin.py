@@ -149,7 +149,7 @@ def report_dir(config: pytest.Config) -> Path:
     ctx = context(config)
     if ctx is not None:
         return ctx.options.out_dir
-    return config.rootpath / "out"
+    return config.invocation_params.dir / "out"
 
 
 # -- fixtures ----------------------------------------------------------------------------

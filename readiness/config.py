@@ -7,10 +7,11 @@ over 24 h, green within 15 minutes of a deploy).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, final
@@ -19,12 +20,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
+SECRET_MARK = "(secret)"
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 APP_PLACEHOLDER = "{app}"
@@ -226,6 +229,42 @@ class Postdeploy(_Strict):
     webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
+_PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class NotApplicable(_Strict):
+    """A check that cannot mean anything in this environment (Cost Explorer switched off
+    for an Organizations member account, a service not offered in its regions): its
+    results are not-applicable, with this reason, until the review date (a UTC date)
+    has passed; from the day after, the check is judged again and the reports say the
+    entry is overdue for review."""
+
+    check: Name
+    reason: Name
+    owner: Name
+    review: dt.date
+
+    @field_validator("check", "reason", "owner")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("review", mode="before")
+    @classmethod
+    def _utc_date(cls, value: Any) -> Any:
+        if isinstance(value, dt.datetime) or (
+            isinstance(value, str) and not _PLAIN_DATE.match(value.strip())
+        ):
+            raise ValueError("must be a UTC date (YYYY-MM-DD), not a date-time or other text")
+        return value
+
+    def overdue(self, today: dt.date) -> bool:
+        """The review date (a UTC day) has passed: the entry no longer applies."""
+        return self.review < today
+
+
 class Environment(_Strict):
     """One deployment target: a real account, or the embedded emulator."""
 
@@ -255,6 +294,18 @@ class Environment(_Strict):
     connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
     read_timeout_s: float = Field(default=30.0, gt=0, le=600)
     parallelism: int = Field(default=16, ge=1, le=64)
+    not_applicable: list[NotApplicable] = []
+    """Checks that cannot mean anything here, each with reason, owner and review date."""
+
+    @field_validator("not_applicable")
+    @classmethod
+    def _one_entry_per_check(cls, value: list[NotApplicable]) -> list[NotApplicable]:
+        seen: set[str] = set()
+        for entry in value:
+            if entry.check in seen:
+                raise ValueError(f"lists check {entry.check!r} twice")
+            seen.add(entry.check)
+        return value
 
     @field_validator("account_id")
     @classmethod
@@ -289,6 +340,23 @@ class Environment(_Strict):
             raise ValueError("give either emulator or endpoint_url, not both")
         return self
 
+    # Where the file gave a ${VAR} (keys and list positions under this environment):
+    # those values are secrets. Set by the loader; empty for an environment built in code.
+    _from_variables: frozenset[tuple[str | int, ...]] = PrivateAttr(default=frozenset())
+
+    def without_secrets(self) -> dict[str, Any]:
+        """The validated settings as JSON data, each secret value replaced by SECRET_MARK:
+        every ${VAR} value, the sensitive terraform_vars and the notification webhook."""
+        data = self.model_dump(mode="json")
+        secret = {
+            *self._from_variables,
+            ("notify", "webhook_url"),
+            *(("deploy", "terraform_vars", name) for name in self.deploy.sensitive_vars),
+        }
+        for path in secret:
+            _mask(data, path)
+        return data
+
     def _urls(self) -> list[str]:
         urls = [*self.health_urls, *(e.url for e in self.endpoints)]
         if self.rate_limit is not None:
@@ -307,6 +375,9 @@ class Environment(_Strict):
 class ReadinessConfig(_Strict):
     default_environment: str = "local"
     environments: dict[str, Environment] = Field(min_length=1)
+    waiver_max_days: int = Field(default=365, ge=1, le=3650)
+    """How far ahead (days, UTC) a waiver's expires may be; a row beyond it is NO-GO.
+    Set here, not in the waiver file, so a waiver's author cannot lift their own cap."""
 
     @model_validator(mode="after")
     def _default_exists(self) -> ReadinessConfig:
@@ -316,6 +387,41 @@ class ReadinessConfig(_Strict):
                 f"default_environment {self.default_environment!r} is not defined (known: {known})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _reviews_within_cap(self) -> ReadinessConfig:
+        """A `not_applicable` entry is reviewed at least as often as a waiver expires:
+        no permanent exemption through a review date far ahead."""
+        latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=self.waiver_max_days)
+        for name, environment in self.environments.items():
+            for number, entry in enumerate(environment.not_applicable):
+                if entry.review > latest:
+                    raise ValueError(
+                        f"environments.{name}.not_applicable.{number}.review: "
+                        f"{entry.review.isoformat()} is more than waiver_max_days "
+                        f"({self.waiver_max_days}) ahead; review by {latest.isoformat()} at "
+                        "the latest"
+                    )
+        return self
+
+    def unknown_not_applicable(self, catalogue: Mapping[str, str], source: str) -> str | None:
+        """The first `not_applicable` entry of any environment that names a check the
+        catalogue (check id -> phase) does not list, or a deploy step; None when none."""
+        for name, environment in self.environments.items():
+            for number, entry in enumerate(environment.not_applicable):
+                where = f"{source}: environments.{name}.not_applicable.{number}.check"
+                phase = catalogue.get(entry.check)
+                if phase is None:
+                    return (
+                        f"{where}: unknown check id {_shortened(entry.check, 80)!r} "
+                        "(checks/catalogue.json lists every check id)"
+                    )
+                if phase == "deploy":
+                    return (
+                        f"{where}: {entry.check!r} is a deploy step: it cannot be declared "
+                        "not applicable"
+                    )
+        return None
 
     def environment(self, name: str | None) -> Environment:
         chosen = name or self.default_environment
@@ -397,6 +503,39 @@ def _mark_sensitive(environment: Any) -> None:
         deploy["sensitive_vars"] = [*listed, *added]
 
 
+def _variable_paths(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[str | int, ...]]:
+    """Where a raw table's values name a ${VAR}."""
+    if isinstance(value, str):
+        if _VARIABLE.search(value):
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _variable_paths(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _variable_paths(item, (*path, index))
+
+
+def _holds(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and part < len(node)
+
+
+def _mask(data: Any, path: tuple[str | int, ...]) -> None:
+    """Replace the value at `path` in JSON data by SECRET_MARK (a value not set stays)."""
+    *parents, last = path
+    node = data
+    for part in parents:
+        if not _holds(node, part):
+            return
+        node = node[part]
+    if _holds(node, last) and node[last] is not None:
+        node[last] = SECRET_MARK
+
+
 def _shortened(text: str, limit: int = 300) -> str:
     """Messages may echo the file's values: keep them one readable line however long."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -469,6 +608,9 @@ def parse_config(
         error = _invalid(exc, source)
         error.secrets = tuple(v for v in used.values() if v)
         raise error from None
+    for name, environment in config.environments.items():
+        table = environments.get(name) if isinstance(environments, dict) else None
+        environment._from_variables = frozenset(_variable_paths(table))
     return config, used
 
 
@@ -586,6 +728,7 @@ def parse_environment(
         raise ConfigError(
             f"{source}: environments.{name}.{key}: environment variable {var} is not set"
         )
+    environment._from_variables = frozenset(_variable_paths(table))
     return DeferredEnvironment(
         environment=environment.model_copy(update={"name": name}),
         source=source,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, final
 
 from readiness.aws.access import AwsAccess, credential_operations
+from readiness.aws.credentials import ProfileError, choose_credentials
 from readiness.aws.guard import Guard
 from readiness.aws.ledger import Ledger
 from readiness.config import (
@@ -24,6 +25,7 @@ from readiness.config import (
 )
 from readiness.emulator import handoff
 from readiness.emulator.process import AttachedEmulator, EmulatorError, EmulatorProcess
+from readiness.evidence import target_kind
 from readiness.files import write_json
 from readiness.inventory.collectors import ALL as ALL_COLLECTORS
 from readiness.inventory.model import Snapshot, SnapshotError, Target
@@ -42,6 +44,8 @@ class RunOptions:
     window: str = "2h"
     snapshot_path: Path | None = None
     read_only: bool = True
+    profile: str | None = None
+    """`--profile`: the AWS profile to use, before READINESS_PROFILE and the configured one."""
 
 
 @final
@@ -55,6 +59,8 @@ class RunContext:
     access: AwsAccess | None = None
     emulator: EmulatorProcess | AttachedEmulator | None = None
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the reader should know that does not change the verdict."""
     fatal: str | None = None
     secrets: list[str] = field(default_factory=list)
     ledger: Ledger = field(default_factory=Ledger)
@@ -144,8 +150,15 @@ class RunContext:
                 f"environment {env.name!r} uses the emulator but names account {env.account_id}"
                 f" (the emulator is {EMULATOR_ACCOUNT})"
             )
+        try:
+            source = choose_credentials(env, self.options.profile)
+        except ProfileError as exc:  # an explicit profile that is not defined
+            self.fail(str(exc))
+            return
+        if source.note:
+            self.notes.append(source.note)
         if self.guard is not None:  # before the session: it may assume a role at once
-            self.guard.allow_credentials(credential_operations(env))
+            self.guard.allow_credentials(credential_operations(env, source))
         try:
             self.access = AwsAccess(
                 env,
@@ -153,17 +166,24 @@ class RunContext:
                 read_only=self.options.read_only,
                 ledger=self.ledger,
                 guard=self.guard,
+                credentials=source,
             )
             credentials = self.access.session.get_credentials()
-        except Exception as exc:  # profile not found, SSO expired, ...
-            self.access = None
-            self.snapshot = Snapshot(target=self.target, taken_at="")
-            self.snapshot.put_gap("sts.identity", "global", f"credentials: {exc}")
-            self.problems.append(f"AWS credentials for {env.name!r} cannot be loaded: {exc}")
-            return
-        if credentials is not None and not env.emulated:
-            frozen = credentials.get_frozen_credentials()
-            self.secrets += [s for s in (frozen.secret_key, frozen.token) if s]
+            if credentials is None and not env.emulated:
+                raise LookupError(f"none found ({source.describe()})")
+            if credentials is not None and not env.emulated:
+                frozen = credentials.get_frozen_credentials()  # assumes the role, if any
+                self.secrets += [s for s in (frozen.secret_key, frozen.token) if s]
+        except Exception as exc:  # profile not found, SSO expired, role refused, ...
+            self._no_credentials(env, exc)
+
+    def _no_credentials(self, env: Environment, exc: Exception) -> None:
+        """The credential check reads this gap: not-evaluated reads, and NO-GO."""
+        assert self.target is not None
+        self.access = None
+        self.snapshot = Snapshot(target=self.target, taken_at="")
+        self.snapshot.put_gap("sts.identity", "global", f"credentials: {exc}")
+        self.problems.append(f"AWS credentials for {env.name!r} cannot be loaded: {exc}")
 
     def _replay(self, path: Path) -> None:
         try:
@@ -237,7 +257,9 @@ class RunContext:
 def describe(target: Target | None) -> str:
     if target is None:
         return "no target"
-    kind = f"embedded emulator, seed {target.seed}" if target.emulated else "real AWS"
+    kind = target_kind(target.endpoint, target.emulated)
+    if target.emulated:
+        kind = f"{kind}, seed {target.seed}"
     where = f" at {target.endpoint}" if target.endpoint else ""
     return (
         f"{target.environment} ({kind}) · account {target.account} · "

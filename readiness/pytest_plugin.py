@@ -12,6 +12,7 @@ problem of the run (NO-GO). Workers send their calls home at the end of their se
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any, final
 
 import pytest
 
+from readiness import applicability, evidence
 from readiness.aws import intercept
 from readiness.aws.access import AwsAccess
 from readiness.aws.guard import DeclarationError, Guard, declare
@@ -32,6 +34,11 @@ from readiness.inventory.model import NotEvaluated, Resource, Snapshot
 CONTEXT = pytest.StashKey[RunContext]()
 GUARD = pytest.StashKey[intercept.Installation]()
 CALLS_BEFORE = pytest.StashKey[int]()
+# The run's UTC day, fixed once on the controller (workers get it): which
+# `not_applicable` entries are in force is decided against it everywhere in the run.
+RUN_DAY = pytest.StashKey[dt.date]()
+DAY_KEY = "readiness_day"
+CHECKOUT = pytest.StashKey[evidence.Checkout | None]()
 WORKER_KEY = "readiness"
 WORKER_OUTPUT = "readiness_guard"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -53,6 +60,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--snapshot", default=None, help="re-evaluate a saved inventory.json with no AWS call"
     )
     group.addoption("--window", default="2h", help="post-deploy window: 2h or 24h")
+    group.addoption(
+        "--profile",
+        default=None,
+        help="AWS profile for this run, before READINESS_PROFILE and the environment's "
+        "profile (empty: the ambient credentials, as in CI)",
+    )
 
 
 def _phases(config: pytest.Config) -> list[str]:
@@ -70,7 +83,8 @@ def _out_dir(config: pytest.Config) -> Path:
     given = config.getoption("report_dir", None)
     if given:
         return (config.invocation_params.dir / str(given)).resolve()
-    return config.rootpath / "out"
+    # Where pytest was started, whatever rootdir it chose (`--config PATH` can move it).
+    return config.invocation_params.dir / "out"
 
 
 def _path(config: pytest.Config, given: str | None, default: str) -> Path:
@@ -79,11 +93,26 @@ def _path(config: pytest.Config, given: str | None, default: str) -> Path:
     return config.rootpath / default
 
 
+# The verdict plugin (reports.plugin) decides whether a run is a gate and registers
+# under this name in its tryfirst pytest_configure, before this plugin's.
+VERDICT_PLUGIN = "readiness-verdict"
+
+
 def _gate(config: pytest.Config) -> bool:
-    try:
-        return bool(config.getini("readiness_gate"))
-    except ValueError:
-        return False
+    return config.pluginmanager.has_plugin(VERDICT_PLUGIN)
+
+
+DORMANT = pytest.StashKey[str]()
+
+
+def _unconfigured(config: pytest.Config) -> str:
+    """Why there is no configuration to run with ('' when there is one to load)."""
+    if any(config.getoption(name, None) for name in ("config", "env", "snapshot")):
+        return ""
+    default = _path(config, None, "readiness.toml")
+    if default.exists():
+        return ""
+    return f"no readiness.toml in {default.parent}: give --config PATH"
 
 
 def context(config: pytest.Config) -> RunContext | None:
@@ -105,6 +134,12 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not _gate(config):
         return
+    unconfigured = _unconfigured(config)
+    if unconfigured:
+        # A gate over checks that need no account (a small suite of its own): nothing
+        # to read. A check that does need one is not-evaluated, saying why.
+        config.stash[DORMANT] = unconfigured
+        return
     phases = _phases(config)
     options = RunOptions(
         config_path=_path(config, config.getoption("config"), "readiness.toml"),
@@ -118,19 +153,42 @@ def pytest_configure(config: pytest.Config) -> None:
         # Always guarded: only the deploy plugin takes a writer, and only when `-m` is
         # exactly `deploy` (a run with no -m selects every phase but must not write).
         read_only=True,
+        profile=config.getoption("profile"),
     )
     ctx = RunContext(options)
     config.stash[CONTEXT] = ctx
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
+        config.stash[RUN_DAY] = _run_day(workerinput.get(DAY_KEY))
         ctx.from_controller(dict(workerinput.get(WORKER_KEY, {})))
         _install_guard(config, ctx)
         return
+    config.stash[RUN_DAY] = applicability.utc_today()
     config.add_cleanup(ctx.stop)
-    loaded = ctx.load_configuration()
+    loaded = ctx.load_configuration() and _not_applicable_known(config, ctx)
     _install_guard(config, ctx)
     if loaded:
         ctx.start_emulator()
+
+
+def _run_day(given: object) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(given))
+    except ValueError:
+        return applicability.utc_today()
+
+
+def _not_applicable_known(config: pytest.Config, ctx: RunContext) -> bool:
+    """Every `not_applicable` entry names a check of the catalogue (when it can be read:
+    the verdict plugin makes an unreadable one a problem of its own)."""
+    phases = applicability.catalogue_phases(checks_folder(config) / applicability.CATALOGUE_NAME)
+    if ctx.config is None or phases is None:
+        return True
+    problem = ctx.config.unknown_not_applicable(phases, str(ctx.options.config_path))
+    if problem is not None:
+        ctx.fail(problem)
+        return False
+    return True
 
 
 def _install_guard(config: pytest.Config, ctx: RunContext) -> None:
@@ -170,6 +228,7 @@ def pytest_configure_node(node: Any) -> None:
     ctx = context(node.config)
     if ctx is not None:
         node.workerinput[WORKER_KEY] = ctx.for_worker()
+        node.workerinput[DAY_KEY] = node.config.stash[RUN_DAY].isoformat()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -179,6 +238,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"target: {describe(ctx.target)}"]
     if ctx.target is not None and ctx.target.emulated:
         lines.append("target: LOCAL EMULATOR - this run says nothing about a real account")
+    elif ctx.target is not None and (
+        evidence.target_kind(ctx.target.endpoint, False) == evidence.CUSTOM_ENDPOINT_TARGET
+    ):
+        lines.append("target: CUSTOM ENDPOINT - not AWS itself: says nothing about an AWS account")
     if ctx.fatal:
         lines.append(f"readiness: cannot run: {ctx.fatal}")
     return lines
@@ -260,6 +323,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    reason = _not_applicable_here(item)
+    if reason is not None:  # not run at all: no fixture, no read
+        pytest.skip(reason)
     try:
         return (yield)
     except NotEvaluated as exc:
@@ -337,13 +403,26 @@ def pytest_runtest_makereport(
     return report
 
 
+def _not_applicable_here(item: pytest.Item) -> str | None:
+    """The skip message when the environment declares this check not applicable."""
+    ctx = context(item.config)
+    mark = item.get_closest_marker("check")
+    if ctx is None or ctx.env is None or mark is None or RUN_DAY not in item.config.stash:
+        return None
+    entry = applicability.in_force(ctx.env, item.config.stash[RUN_DAY]).get(
+        str(mark.kwargs.get("id"))
+    )
+    return applicability.skip_reason(entry, ctx.env.name) if entry is not None else None
+
+
 # -- fixtures -----------------------------------------------------------------------
 
 
 def _require(request: pytest.FixtureRequest) -> RunContext:
     ctx = context(request.config)
     if ctx is None:
-        pytest.skip("not-evaluated: the readiness gate is not active in this run")
+        why = request.config.stash.get(DORMANT, "the readiness gate is not active in this run")
+        pytest.skip(f"not-evaluated: {why}")
     if ctx.fatal:
         pytest.skip(f"not-evaluated: {ctx.fatal}")
     return ctx
@@ -420,9 +499,56 @@ def pytest_readiness_target(config: pytest.Config) -> dict[str, Any] | None:
     else:
         target = {"environment": ctx.options.env_name or "(default)", "account": "?", "regions": []}
     target["label"] = describe(ctx.target) if ctx.target else target["environment"]
+    if ctx.target is not None:
+        target["kind"] = evidence.target_kind(ctx.target.endpoint, ctx.target.emulated)
+    elif ctx.env is not None:
+        target["kind"] = evidence.target_kind(ctx.env.endpoint_url, ctx.env.emulated)
+    else:
+        target["kind"] = None  # no configuration: what answers is not known
     if ctx.options.snapshot_path is not None:
         target["replayed_from"] = str(ctx.options.snapshot_path)
     return target
+
+
+def checks_folder(config: pytest.Config) -> Path:
+    """The folder of the checks this run judges with: the verdict plugin resolves it
+    into `--checks` when the run starts (reports.checks_folder)."""
+    given = config.getoption("checks", None)
+    if given:
+        return (config.invocation_params.dir / str(given)).resolve()
+    return config.rootpath / "checks"
+
+
+def pytest_readiness_evidence(config: pytest.Config) -> dict[str, Any] | None:
+    """Who read the account, the checks' commit, the configuration's digest and where
+    the data came from (the reports add the tool version and the target's kind)."""
+    ctx = context(config)
+    if ctx is None:
+        return None
+    if CHECKOUT not in config.stash:  # git once per run, on the controller
+        config.stash[CHECKOUT] = evidence.checkout_of(checks_folder(config))
+    checkout = config.stash[CHECKOUT]
+    return {
+        "caller_arn": evidence.caller_arn(ctx.snapshot),
+        "checks_commit": checkout.commit if checkout else None,
+        "checks_dirty": checkout.dirty if checkout else None,
+        "config_sha256": evidence.config_sha256(ctx.env) if ctx.env is not None else None,
+        **evidence.data_source(ctx.snapshot, ctx.options.snapshot_path),
+    }
+
+
+def pytest_readiness_not_applicable(config: pytest.Config) -> list[dict[str, Any]] | None:
+    """The environment's `not_applicable` entries, each in force or overdue today."""
+    ctx = context(config)
+    if ctx is None or ctx.env is None or RUN_DAY not in config.stash:
+        return None
+    return applicability.report_rows(ctx.env, config.stash[RUN_DAY])
+
+
+def pytest_readiness_waiver_max_days(config: pytest.Config) -> int | None:
+    """readiness.toml's cap on how far ahead a waiver may expire."""
+    ctx = context(config)
+    return ctx.config.waiver_max_days if ctx is not None and ctx.config is not None else None
 
 
 def pytest_readiness_problems(config: pytest.Config) -> list[str]:
@@ -431,6 +557,13 @@ def pytest_readiness_problems(config: pytest.Config) -> list[str]:
     if ctx is None:
         return []
     return list(dict.fromkeys([*ctx.problems, *ctx.ledger.refusals()]))
+
+
+def pytest_readiness_notes(config: pytest.Config) -> list[str]:
+    """What the reader should know that does not change the verdict (the credentials the
+    run used when they are not the configured profile)."""
+    ctx = context(config)
+    return list(ctx.notes) if ctx is not None else []
 
 
 def pytest_readiness_secrets(config: pytest.Config) -> list[str]:

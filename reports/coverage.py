@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, final
@@ -142,8 +142,17 @@ def shorten(ids: list[str], shown: int = _SHOWN) -> str:
     return ", ".join(ids[:shown]) + f" and {len(ids) - shown} more"
 
 
-def measure(catalogue: Catalogue, phase: str, results: Iterable[Result]) -> Coverage:
-    """Compare the results of a run with its phase's catalogue."""
+def measure(
+    catalogue: Catalogue,
+    phase: str,
+    results: Iterable[Result],
+    place: Callable[[str], str] = str,
+) -> Coverage:
+    """Compare the results of a run with its phase's catalogue.
+
+    `place` maps a node id to its catalogued place (`checks/...`) when pytest's rootdir
+    is not the checks folder's parent (reports.checks_folder.NodePlaces).
+    """
     expected = catalogue.of_phase(phase)
     by_node = {e.node: e for e in catalogue.entries}
     by_id = {e.id: e for e in catalogue.entries}
@@ -151,7 +160,7 @@ def measure(catalogue: Catalogue, phase: str, results: Iterable[Result]) -> Cove
     mismatches: list[str] = []
     elsewhere: list[str] = []
     for r in results:
-        node = r.nodeid.split("[", 1)[0]
+        node = place(r.nodeid).split("[", 1)[0]
         entry = by_node.get(node)
         if entry is None:
             known = by_id.get(r.check.id)

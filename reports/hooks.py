@@ -12,7 +12,18 @@ def pytest_readiness_target(config: pytest.Config) -> dict[str, Any] | None:
     """The target of this run: environment, account, regions, endpoint, emulated, seed.
 
     Called on the controller. Keys: environment (str), account (str), regions (list of
-    str), endpoint (str or None), emulated (bool), seed (str or None), label (str).
+    str), endpoint (str or None), emulated (bool), seed (str or None), label (str),
+    kind ("embedded emulator", "custom endpoint" or "real AWS account").
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_readiness_evidence(config: pytest.Config) -> dict[str, Any] | None:
+    """What the verdict rests on. Called on the controller. Keys: caller_arn (str or
+    None), checks_commit (str or None), checks_dirty (bool or None), config_sha256 (str
+    or None), data_source ("live", "snapshot" or None), collected_at (ISO 8601 str or
+    None), snapshot_path (str or None). The verdict plugin adds the tool's version and
+    the target's kind (docs/verdict-json.md, `evidence`).
     """
 
 
@@ -20,6 +31,26 @@ def pytest_readiness_target(config: pytest.Config) -> dict[str, Any] | None:
 def pytest_readiness_problems(config: pytest.Config) -> list[str]:
     """Run-level problems that make the run NO-GO (bad config, wrong account, ...)."""
     return []
+
+
+@pytest.hookspec
+def pytest_readiness_notes(config: pytest.Config) -> list[str]:
+    """Run-level notes that do not change the verdict (which credentials were used)."""
+    return []
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_readiness_not_applicable(config: pytest.Config) -> list[dict[str, Any]] | None:
+    """Checks the environment declares not applicable. Called on the controller. Each
+    dict: check_id, reason, owner, review (YYYY-MM-DD, UTC) and state ("in-force": the
+    check's results are not-applicable; "overdue": the review date has passed, the entry
+    no longer applies and the check was judged as usual)."""
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_readiness_waiver_max_days(config: pytest.Config) -> int | None:
+    """How many days ahead a waiver's `expires` may be (the configuration's cap, never
+    the waiver file's); None: the default, 365."""
 
 
 @pytest.hookspec

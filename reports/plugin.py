@@ -22,6 +22,16 @@ from typing import Any, final
 import pytest
 
 from reports import hooks
+from reports.applicability import NotApplicableEntry, entries_from
+from reports.checks_folder import (
+    NodePlaces,
+    catalogue_path,
+    checks_dir,
+    config_file,
+    gate_active,
+    installed_checks,
+    run_from_elsewhere,
+)
 from reports.coverage import (
     CATALOGUE,
     GATE_PHASE,
@@ -32,6 +42,7 @@ from reports.coverage import (
     load_catalogue,
     measure,
 )
+from reports.evidence import gather, one_line
 from reports.files import make_dirs, make_private, write_atomic, write_json
 from reports.outcomes import Result
 from reports.outputs import html as html_out
@@ -52,7 +63,15 @@ from reports.selection import partial_reasons, phase_label
 from reports.summary import RunSummary, placeholder
 from reports.tally import HINT, ResultBook, outcome_hint, report_outcome
 from reports.verdict import decide
-from reports.waivers import Waiver, WaiverFileError, WaiverStatus, apply_waivers, load_waivers
+from reports.waivers import (
+    DEFAULT_MAX_DAYS,
+    Waiver,
+    WaiverFileError,
+    WaiverStatus,
+    apply_waivers,
+    check_expiry_cap,
+    load_waivers,
+)
 
 PLUGIN_NAME = "readiness-verdict"
 WORKER_KEY = "readiness_internal"
@@ -87,14 +106,46 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "overrides) as a verdict; every output then says which checks were not judged",
     )
     group.addoption(
-        "--waivers", default=None, help="waiver file (default: waivers.toml in the rootdir)"
+        "--waivers",
+        default=None,
+        help="waiver file (default: waivers.toml beside the --config file, else in the rootdir)",
+    )
+    group.addoption(
+        "--checks",
+        default=None,
+        help="the checks folder (default: checks/ beside the --config file when it has a "
+        "catalogue.json, else the checks installed with readiness)",
     )
     parser.addini(
         "readiness_gate",
-        "turn the run into a go/no-go gate: policed checks, verdict exit code, reports",
+        "turn the run into a go/no-go gate: policed checks, verdict exit code, reports "
+        "(unset: a gate when a readiness option such as --config or --env is given)",
         type="bool",
-        default=False,
+        default=None,
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    """A gate started from any folder runs the checks, the way the project's ini would."""
+    if not gate_active(early_config):
+        return
+    given = set(args)
+    if not any(a.startswith("--import-mode") for a in given):
+        # Check modules share names across phases (test_ecs.py) and have no __init__.py.
+        args.append("--import-mode=importlib")
+    if early_config.getini("readiness_gate") is None:  # no project ini: its defaults
+        if not any(a.startswith("--tb") for a in given):
+            args.append("--tb=line")
+        if not any(a.startswith("--timeout") for a in given):
+            args.append("--timeout=120")
+    checks = checks_dir(early_config)
+    if not early_config.known_args_namespace.file_or_dir and run_from_elsewhere(early_config):
+        args.append(str(checks))
+    if not early_config.known_args_namespace.checks:
+        args.append(f"--checks={checks}")  # one answer for every plugin
 
 
 def report_dir(config: pytest.Config) -> Path:
@@ -102,14 +153,15 @@ def report_dir(config: pytest.Config) -> Path:
     given = config.getoption("report_dir", None)
     if given:
         return (config.invocation_params.dir / str(given)).resolve()
-    return config.rootpath / "out"
+    # Where pytest was started, whatever rootdir it chose (`--config PATH` can move it).
+    return config.invocation_params.dir / "out"
 
 
 @pytest.hookimpl(tryfirst=True)
 @pytest.hookimpl(tryfirst=True)  # before any other plugin can block (an emulator start)
 def pytest_configure(config: pytest.Config) -> None:
     register_markers(config)
-    if config.getini("readiness_gate") and not config.pluginmanager.has_plugin(PLUGIN_NAME):
+    if gate_active(config) and not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(VerdictPlugin(config), PLUGIN_NAME)
 
 
@@ -137,6 +189,7 @@ class VerdictPlugin:
         self.redactor = Redactor(secret_values_from_environment())
         self.waivers: list[Waiver] = []
         self.waiver_error: str | None = None
+        self.waiver_source = "waivers.toml"
         self.summary: RunSummary | None = None
         self.html_by_pytest_html = False
         self.if_unfinished: list[str] = []
@@ -196,7 +249,7 @@ class VerdictPlugin:
 
     def _load_catalogue(self) -> None:
         try:
-            self.catalogue = load_catalogue(self.config.rootpath / CATALOGUE)
+            self.catalogue = load_catalogue(catalogue_path(self.config))
         except CatalogueError as exc:
             self.catalogue_error = str(exc)
 
@@ -205,8 +258,9 @@ class VerdictPlugin:
         path = (
             (self.config.invocation_params.dir / str(given))
             if given
-            else self.config.rootpath / "waivers.toml"
+            else config_file(self.config).parent / "waivers.toml"
         )
+        self.waiver_source = str(path)
         try:
             if given and not path.exists():
                 raise WaiverFileError(f"{path}: waiver file not found")
@@ -240,8 +294,10 @@ class VerdictPlugin:
         URL, the configuration's ${VAR} values): pytest prints them before any report."""
         answers = yield
         self._guard(self._refresh_redactor)
-        own = f"readiness: gate on, phase {self.phase}, reports in {self.out}"
-        return scrub_header([*answers, own], self.redactor.scrub)
+        own = [f"readiness: gate on, phase {self.phase}, reports in {self.out}"]
+        if self.controller:  # pytest prints the lines last first: this one after the above
+            own.insert(0, f"evidence: {one_line(self._safe(self._evidence, {}))}")
+        return scrub_header([*answers, *own], self.redactor.scrub)
 
     def _scrub_metadata(self) -> None:
         try:
@@ -372,6 +428,14 @@ class VerdictPlugin:
         notes: list[str] = []
         for answer in self.config.hook.pytest_readiness_problems(config=self.config):
             problems.extend(str(p) for p in answer or [])
+        for answer in self.config.hook.pytest_readiness_notes(config=self.config):
+            notes.extend(str(n) for n in answer or [])
+        checks = checks_dir(self.config)
+        if checks != installed_checks() and self.catalogue is not None:
+            notes.append(
+                f"the checks judged are those in {checks} (catalogue sha256 "
+                f"{self.catalogue.digest[:12]}), not those installed with readiness"
+            )
         if self.waiver_error:
             problems.append(self.waiver_error)
         problems += self.selection_problems
@@ -414,7 +478,8 @@ class VerdictPlugin:
     def _coverage(self, results: list[Result]) -> Coverage | None:
         if self.catalogue is None:
             return None
-        return measure(self.catalogue, self.phase, results)
+        places = NodePlaces(self.config.rootpath, checks_dir(self.config))
+        return measure(self.catalogue, self.phase, results, places)
 
     @staticmethod
     def _duplicate_ids(results: list[Result]) -> list[str]:
@@ -438,6 +503,10 @@ class VerdictPlugin:
         )
         return target
 
+    def _evidence(self) -> dict[str, Any]:
+        reported = self.config.hook.pytest_readiness_evidence(config=self.config)
+        return gather(reported, self._safe(self._target, {}))
+
     def _sections(self) -> list[dict[str, str]]:
         sections: list[dict[str, str]] = []
         for answer in self.config.hook.pytest_readiness_sections(config=self.config):
@@ -446,14 +515,41 @@ class VerdictPlugin:
 
     def _summarise(self, session: pytest.Session, exitstatus: int) -> RunSummary:
         self._refresh_redactor()
+        now = dt.datetime.now(dt.UTC)
+        today = now.date()
+        # Both before the run's problems are gathered: a failure in either is one of them.
+        self._cap_waivers(today)
+        not_applicable = self._safe(self._not_applicable, [])
         judged = self.book.results()
         problems, notes, coverage = self._run_problems(session, exitstatus, judged)
-        today = dt.datetime.now(dt.UTC).date()
         environment = self._safe(self._target, {}).get("environment")
         results, statuses = apply_waivers(
-            judged, self.waivers, today, str(environment) if environment else None
+            judged, self.waivers, now, str(environment) if environment else None
         )
-        return self._build(results, statuses, problems, notes, today, coverage)
+        return self._build(results, statuses, problems, notes, today, coverage, not_applicable)
+
+    def _waiver_max_days(self) -> int:
+        answer = self.config.hook.pytest_readiness_waiver_max_days(config=self.config)
+        if answer is None:
+            return DEFAULT_MAX_DAYS
+        if isinstance(answer, bool) or not isinstance(answer, int) or answer < 1:
+            raise ValueError(f"the waiver expiry cap {answer!r} is not a number of days")
+        return answer
+
+    def _cap_waivers(self, today: dt.date) -> None:
+        """A row expiring further ahead than the configuration allows makes the whole
+        waiver file invalid, as any other bad row does."""
+        if self.waiver_error or not self.waivers:
+            return
+        max_days = self._safe(self._waiver_max_days, DEFAULT_MAX_DAYS)
+        try:
+            check_expiry_cap(self.waivers, max_days, today, self.waiver_source)
+        except WaiverFileError as exc:
+            self.waiver_error = str(exc)
+            self.waivers = []
+
+    def _not_applicable(self) -> list[NotApplicableEntry]:
+        return entries_from(self.config.hook.pytest_readiness_not_applicable(config=self.config))
 
     def _build(
         self,
@@ -463,6 +559,7 @@ class VerdictPlugin:
         notes: list[str],
         today: dt.date,
         coverage: Coverage | None,
+        not_applicable: list[NotApplicableEntry] | None = None,
     ) -> RunSummary:
         scrub = self.redactor.scrub
         problems = [scrub(p) for p in problems]
@@ -482,6 +579,8 @@ class VerdictPlugin:
             sections=self.redactor.scrub_obj(self._safe(self._sections, [])),
             files={k: self._display(self.out / v) for k, v in FILES.items()},
             coverage=coverage.to_json() if coverage is not None else None,
+            not_applicable=list(not_applicable or []),
+            evidence=self.redactor.scrub_obj(self._safe(self._evidence, {})),
         )
 
     def _safe(self, getter: Any, default: Any) -> Any:
@@ -501,7 +600,8 @@ class VerdictPlugin:
         today = dt.datetime.now(dt.UTC).date()
         results = self.book.results()
         coverage = self._safe(lambda: self._coverage(results), None)
-        return self._build(results, [], [*self.internal, why], [], today, coverage)
+        not_applicable = self._safe(self._not_applicable, [])
+        return self._build(results, [], [*self.internal, why], [], today, coverage, not_applicable)
 
     def _write(self, summary: RunSummary) -> None:
         """Each file on its own; verdict.json last, even when another one failed."""

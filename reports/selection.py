@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from reports.checks_folder import checks_dir
 from reports.outcomes import PHASES
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -37,8 +38,8 @@ def phase_label(config: pytest.Config) -> str:
 
 def _allowed_dirs(config: pytest.Config) -> set[Path]:
     allowed: set[Path] = set()
-    for entry in config.getini("testpaths") or []:
-        root = (config.rootpath / str(entry)).resolve()
+    roots = [(config.rootpath / str(e)).resolve() for e in config.getini("testpaths") or []]
+    for root in [*roots, checks_dir(config)]:
         allowed.add(root)
         if root.is_dir():
             allowed.update(p.resolve() for p in root.iterdir() if p.is_dir())

@@ -7,7 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, final
 
+from reports.applicability import NotApplicableEntry
 from reports.coverage import shorten
+from reports.evidence import AWS, CUSTOM_ENDPOINT, EMULATOR, gather, target_kind
 from reports.outcomes import Outcome, Result, Severity
 from reports.verdict import Decision
 from reports.waivers import WaiverState, WaiverStatus
@@ -34,6 +36,10 @@ class RunSummary:
     files: dict[str, str] = field(default_factory=dict)
     # What part of the phase's catalogue was judged (reports.coverage.Coverage.to_json).
     coverage: dict[str, Any] | None = None
+    # Checks the environment declares not applicable (in force or overdue for review).
+    not_applicable: list[NotApplicableEntry] = field(default_factory=list)
+    # What the verdict rests on (reports.evidence.gather): every key, None when unknown.
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
     def partial(self) -> bool:
@@ -108,8 +114,17 @@ class RunSummary:
         if not t:
             return "unknown target"
         name = t.get("environment", "?")
-        kind = "LOCAL EMULATOR, not a real account" if t.get("emulated") else "real AWS account"
+        kind = {
+            EMULATOR: "LOCAL EMULATOR, not a real account",
+            CUSTOM_ENDPOINT: "custom endpoint, not AWS itself",
+            AWS: AWS,
+        }.get(target_kind(t) or "", "kind of target unknown")
         return f"{name} ({kind})"
+
+    @property
+    def evidence_record(self) -> dict[str, Any]:
+        """The evidence with every documented key (unknown ones None)."""
+        return dict(self.evidence) if self.evidence else gather({}, self.target)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,8 +154,10 @@ class RunSummary:
             "coverage": self.coverage,
             "results": [r.to_json() for r in self.results],
             "waivers": [w.to_json(self.today) for w in self.waivers],
+            "not_applicable": [e.to_json() for e in self.not_applicable],
             "sections": [{"title": s.get("title", "")} for s in self.sections],
             "files": dict(self.files),
+            "evidence": self.evidence_record,
         }
 
 

@@ -37,6 +37,7 @@ def _commands(text: str) -> list[list[str]]:
     found = []
     for raw in text.splitlines():
         line = re.sub(r"\[[^\]]*\]", "", raw.strip().split("#")[0]).strip()  # [optional]
+        line = re.split(r"\s[>|]\s", line)[0]  # the shell's redirection is not ours
         if line.startswith("readiness ") and "..." not in line and line.isascii():
             found.append(shlex.split(line)[1:])
     return found
@@ -50,7 +51,7 @@ def test_documented_commands_parse(doc: str) -> None:
     for words in commands:
         argv = [a.replace("FILE", "j.json").replace("<stamp>", "s") for a in words]
         args, extra = parser.parse_known_args(argv)
-        assert args.command in ("gate", "go-live", "rollback", "watch", "emulator"), argv
+        assert args.command in ("gate", "go-live", "rollback", "watch", "emulator", "policy"), argv
         if args.command != "gate":
             assert not extra, f"{doc}: {' '.join(argv)}: unknown {extra}"
 

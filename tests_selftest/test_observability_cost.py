@@ -274,7 +274,7 @@ def test_reads_once_and_read_only(world: World) -> None:
 
 # -- operations: runbook and on-call ------------------------------------------------------
 
-ROOT = SimpleNamespace(rootpath=REPO)
+ROOT = SimpleNamespace(options=SimpleNamespace(config_path=REPO / "readiness.toml"))
 
 
 @pytest.fixture(scope="module")
@@ -297,7 +297,7 @@ def test_runbook(
 ) -> None:
     env = environment(runbook_url=runbook)
     result, text = outcome(
-        runbook_checks["test_runbook_configured"], environment=env, pytestconfig=ROOT
+        runbook_checks["test_runbook_configured"], environment=env, run_context=ROOT
     )
     assert (result, text[: len(message)]) == (expected, message)
 

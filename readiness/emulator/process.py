@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import selectors
@@ -55,6 +56,13 @@ class AttachedEmulator:
         }
 
 
+def _moto_installed() -> bool:
+    try:
+        return importlib.util.find_spec("moto") is not None
+    except ImportError:
+        return False
+
+
 @final
 class EmulatorProcess:
     __slots__ = ("_log", "app_url", "endpoint", "info", "process", "seed")
@@ -78,6 +86,12 @@ class EmulatorProcess:
     ) -> EmulatorProcess:
         """Start the emulator, seeded, and wait until it serves; `regions` beyond the
         demo's two are the ones whose EC2 offerings it must load."""
+        if not _moto_installed():
+            raise EmulatorError(
+                "the embedded local AWS needs moto's server, which this installation "
+                "lacks: pip install 'readiness[emulator]' (or audit an endpoint_url or a "
+                "real account)"
+            )
         log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
             "w+", prefix="readiness-emulator-", suffix=".log", dir=log_dir, delete=True
         )

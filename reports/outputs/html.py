@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from reports.evidence import CUSTOM_ENDPOINT, facts, replay_label
 from reports.outcomes import Outcome, Result, Severity
 from reports.summary import RunSummary
 from reports.verdict import Verdict
@@ -25,6 +26,10 @@ STYLE = """
 .rd-banner p{margin:4px 0 0}
 .rd-local{background:#fff4e0;border:1px dashed #b26a00;padding:6px 10px;margin:6px 0;
   font-weight:bold}
+.rd-replay{background:#fdecea;border:2px dashed #b00020;color:#b00020;padding:8px 12px;
+  margin:6px 0;font-weight:bold;font-size:16px}
+.rd table.rd-evidence{margin:4px 0 10px}
+.rd table.rd-evidence th{text-align:right;font-weight:normal;color:#555}
 .rd table{border-collapse:collapse;margin:6px 0 14px;font-size:13px}
 .rd th,.rd td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 .rd th{background:#f3f3f3}
@@ -50,7 +55,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _outcome(result: Result) -> str:
-    return f'<span class="o-{result.outcome.value}">{_e(result.outcome.value)}</span>'
+    return f'<span class="o-{result.outcome.value}">{_e(result.outcome_label)}</span>'
 
 
 def _severity(severity: Severity) -> str:
@@ -72,6 +77,12 @@ def render(summary: RunSummary) -> str:
         + f"</p><p>Started {summary.started:%Y-%m-%d %H:%M:%S} UTC, "
         f"ran {summary.duration_s:.1f} s · run id {_e(summary.run_id)}</p></div>"
     )
+    evidence = summary.evidence_record
+    replay = replay_label(evidence)
+    if replay is not None:
+        parts.append(
+            f'<div class="rd-replay">{_e(replay)}: not a live reading of the account.</div>'
+        )
     if summary.partial:
         parts.append(f'<div class="rd-local">{_e(summary.coverage_line)}</div>')
     if t.get("emulated"):
@@ -80,6 +91,15 @@ def render(summary: RunSummary) -> str:
             f"{_e(t.get('seed') or '?')}. This report says nothing about a real AWS account."
             "</div>"
         )
+    elif evidence.get("target_kind") == CUSTOM_ENDPOINT:
+        parts.append(
+            f'<div class="rd-local">CUSTOM ENDPOINT RUN: {_e(t.get("endpoint") or "?")} is '
+            "not AWS itself. This report says nothing about an AWS account.</div>"
+        )
+    facts_rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts(evidence))
+    parts.append(
+        f'<table class="rd-evidence"><caption>Evidence</caption><tbody>{facts_rows}</tbody></table>'
+    )
     if summary.problems:
         parts.append("<h2>Run problems (each one alone means NO-GO)</h2><ul>")
         parts += [f"<li class='o-error'>{_e(p)}</li>" for p in summary.problems]
@@ -116,16 +136,28 @@ def render(summary: RunSummary) -> str:
         parts.append(f"<h2>Accepted risks ({len(accepted)})</h2>")
         parts.append(
             _table(
-                ["Check", "Resource", "Severity", "Owner", "Expires", "Days left", "Reason"],
+                [
+                    "Check",
+                    "Resource",
+                    "Severity",
+                    "Waived",
+                    "Owner",
+                    "Expires",
+                    "Days left",
+                    "Reason",
+                    "Message",
+                ],
                 [
                     [
                         f"<code>{_e(r.check.id)}</code>",
                         _e(r.resource or "(account)"),
                         _severity(r.severity),
+                        _outcome(r),
                         _e(r.waiver.owner if r.waiver else ""),
                         _e(r.waiver.expires if r.waiver else ""),
                         _e(r.waiver.days_left if r.waiver else ""),
                         _e(r.waiver.reason if r.waiver else ""),
+                        _e(r.message),
                     ]
                     for r in accepted
                 ],
@@ -140,7 +172,7 @@ def render(summary: RunSummary) -> str:
                 f"<code>{_e(w.waiver.check)}</code>",
                 _e(w.waiver.resource or "(any)"),
                 _e(w.waiver.owner),
-                _e(w.waiver.expires.isoformat()),
+                _e(w.waiver.expires_text),
                 _e(w.waiver.reason),
             ]
             for w in summary.waivers_in(state)
@@ -148,6 +180,25 @@ def render(summary: RunSummary) -> str:
         if rows:
             parts.append(f"<h2>{title}</h2>")
             parts.append(_table(["Check", "Resource", "Owner", "Expires", "Reason"], rows))
+    if summary.not_applicable:
+        parts.append(f"<h2>Not applicable here ({len(summary.not_applicable)})</h2>")
+        parts.append(
+            _table(
+                ["Check", "Reason", "Owner", "Review by", "State"],
+                [
+                    [
+                        f"<code>{_e(e.check)}</code>",
+                        _e(e.reason),
+                        _e(e.owner),
+                        _e(e.review),
+                        f'<span class="o-not-evaluated">{_e(e.status)}</span>'
+                        if e.overdue
+                        else _e(e.status),
+                    ]
+                    for e in summary.not_applicable
+                ],
+            )
+        )
     for section in summary.sections:
         body = section.get("html") or (
             f"<pre>{_e(section['text'])}</pre>" if section.get("text") else ""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from reports.outcomes import Outcome
+from reports.evidence import KEYS, facts, source_text
+from reports.outcomes import WAIVED_NOT_EVALUATED, Outcome
 from reports.summary import RunSummary
 
 
@@ -36,6 +37,20 @@ def render(summary: RunSummary) -> str:
         ("coverage", summary.coverage_line),
     ):
         ET.SubElement(props, "property", name=name, value=value)
+    evidence = summary.evidence_record
+    ET.SubElement(props, "property", name="data", value=source_text(evidence))
+    for key in KEYS:  # an unknown value is left out
+        known = evidence.get(key)
+        if known is not None:
+            text = str(known).lower() if isinstance(known, bool) else str(known)
+            ET.SubElement(props, "property", name=key, value=text)
+    for entry in summary.not_applicable:
+        ET.SubElement(
+            props,
+            "property",
+            name=f"not_applicable_here.{entry.check}",
+            value=f"{entry.reason} (owner {entry.owner}, review by {entry.review}; {entry.status})",
+        )
     for problem in summary.problems:
         case = ET.SubElement(suite, "testcase", classname="readiness.run", name="run problem")
         ET.SubElement(case, "error", type="run-problem", message=problem).text = problem
@@ -69,12 +84,14 @@ def render(summary: RunSummary) -> str:
         elif r.outcome is Outcome.NOT_APPLICABLE:
             ET.SubElement(case, "skipped", type="not-applicable", message=r.message)
         elif r.outcome is Outcome.WAIVED and r.waiver is not None:
-            ET.SubElement(
-                case,
-                "skipped",
-                type="waived",
-                message=f"waived by {r.waiver.owner} until {r.waiver.expires}: {r.waiver.reason}",
-            )
+            kind = "waived"
+            message = f"waived by {r.waiver.owner} until {r.waiver.expires}: {r.waiver.reason}"
+            if r.original is Outcome.NOT_EVALUATED:
+                kind = "waived-not-evaluated"
+                message = f"{WAIVED_NOT_EVALUATED}, {message}; not evaluated because: {r.message}"
+            ET.SubElement(case, "skipped", type=kind, message=message)
+    evidence_text = "\n".join(f"{label}: {value}" for label, value in facts(evidence))
+    ET.SubElement(suite, "system-out").text = f"Evidence\n{evidence_text}\n"
     ET.indent(suites)
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reports.evidence import CUSTOM_ENDPOINT, facts, replay_label
 from reports.outcomes import Outcome
 from reports.summary import RunSummary
 from reports.verdict import Verdict
@@ -32,8 +33,20 @@ def render(summary: RunSummary) -> str:
         f"{summary.duration_s:.1f} s · {summary.finished:%Y-%m-%d %H:%M} UTC",
         "",
     ]
+    evidence = summary.evidence_record
+    replay = replay_label(evidence)
+    if replay is not None:
+        out += [f"> ⚠️ **{_cell(replay)}**: not a live reading of the account.", ""]
     if t.get("emulated"):
         out += ["> ⚠️ Local emulator run: this says nothing about a real AWS account.", ""]
+    elif evidence.get("target_kind") == CUSTOM_ENDPOINT:
+        out += [
+            f"> ⚠️ Custom endpoint run ({_cell(t.get('endpoint') or '?')}): not AWS itself, "
+            "this says nothing about an AWS account.",
+            "",
+        ]
+    out += ["**Evidence**", ""]
+    out += [f"- {label}: {_cell(value)}" for label, value in facts(evidence)] + [""]
     if summary.partial:
         out += [f"> ⚠️ **{_cell(summary.coverage_line)}**", ""]
     for problem in summary.problems:
@@ -67,16 +80,28 @@ def render(summary: RunSummary) -> str:
     if accepted:
         out += ["### Accepted risks", ""]
         out += _table(
-            ["Check", "Resource", "Severity", "Owner", "Expires", "Days left", "Reason"],
+            [
+                "Check",
+                "Resource",
+                "Severity",
+                "Waived",
+                "Owner",
+                "Expires",
+                "Days left",
+                "Reason",
+                "Message",
+            ],
             [
                 [
                     f"`{r.check.id}`",
                     r.resource or "(account)",
                     r.severity.value,
+                    r.outcome_label,
                     r.waiver.owner if r.waiver else "",
                     r.waiver.expires if r.waiver else "",
                     r.waiver.days_left if r.waiver else "",
                     r.waiver.reason if r.waiver else "",
+                    r.message,
                 ]
                 for r in accepted
             ],
@@ -90,13 +115,22 @@ def render(summary: RunSummary) -> str:
                 f"`{w.waiver.check}`",
                 w.waiver.resource or "(any)",
                 w.waiver.owner,
-                w.waiver.expires.isoformat(),
+                w.waiver.expires_text,
             ]
             for w in summary.waivers_in(state)
         ]
         if rows:
             out += [f"### {title}", ""] + _table(["Check", "Resource", "Owner", "Expires"], rows)
             out.append("")
+    if summary.not_applicable:
+        out += ["### Not applicable here", ""]
+        out += _table(
+            ["Check", "Reason", "Owner", "Review by", "State"],
+            [
+                [f"`{e.check}`", e.reason, e.owner, e.review, e.status]
+                for e in summary.not_applicable
+            ],
+        ) + [""]
     for section in summary.sections:
         body = section.get("markdown") or section.get("text")
         if body:

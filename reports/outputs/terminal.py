@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from reports.evidence import CUSTOM_ENDPOINT, one_line, replay_label, source_text
 from reports.outcomes import Outcome, Severity
 from reports.summary import RunSummary
 from reports.verdict import Verdict
@@ -29,6 +30,7 @@ def render(summary: RunSummary, width: int = 100) -> list[Line]:
             {},
         )
     )
+    evidence = summary.evidence_record
     if t.get("emulated"):
         lines.append(
             (
@@ -37,6 +39,17 @@ def render(summary: RunSummary, width: int = 100) -> list[Line]:
                 {"yellow": True},
             )
         )
+    elif evidence.get("target_kind") == CUSTOM_ENDPOINT:
+        lines.append(
+            (
+                "          this is a custom endpoint, not AWS itself: it says nothing about "
+                "an AWS account",
+                {"yellow": True},
+            )
+        )
+    replay = replay_label(evidence) is not None
+    lines.append((f"data      {source_text(evidence)}", {"yellow": replay, "bold": replay}))
+    lines.append((f"evidence  {one_line(evidence, with_source=False)}", {}))
     counts = summary.counts()
     parts = [f"{counts[o.value]} {o.value}" for o in Outcome if counts[o.value]]
     lines.append(
@@ -81,16 +94,30 @@ def render(summary: RunSummary, width: int = 100) -> list[Line]:
         who = f"{w.owner}, {w.days_left} days left" if w else ""
         where = f" [{r.resource}]" if r.resource else ""
         lines.append((f"  {r.severity.value:<8} {r.check.id}{where} ({who})", {}))
+        if r.outcome_label != Outcome.WAIVED.value:  # unreadable data, accepted
+            why = textwrap.shorten(r.message or "no reason given", width - 32)
+            lines.append((f"      {r.outcome_label}: {why}", {"yellow": True}))
     for state in (WaiverState.EXPIRED, WaiverState.STALE):
         for status in summary.waivers_in(state):
             row = status.waiver
             lines.append(
                 (
                     f"waiver    {state.value}: {row.check} [{row.resource or '*'}] "
-                    f"owner {row.owner}, expires {row.expires.isoformat()}",
+                    f"owner {row.owner}, expires {row.expires_text}",
                     {"yellow": True},
                 )
             )
+    if summary.not_applicable:
+        lines.append(("not applicable here (readiness.toml)", {"bold": True}))
+    for entry in summary.not_applicable:
+        mark = {"yellow": True} if entry.overdue else {}
+        lines.append(
+            (
+                f"  {entry.check}: {entry.reason} (owner {entry.owner}, review by "
+                f"{entry.review})" + (f" - {entry.status}" if entry.overdue else ""),
+                mark,
+            )
+        )
     for note in summary.notes:
         lines.append((f"note      {note}", {}))
     if summary.files:

@@ -1,7 +1,7 @@
 """Someone knows what to do: a runbook and an on-call contact for the environment.
 
 `runbook_url` is either an http(s) URL (accepted as given, never fetched) or a path
-relative to the repository, which must exist.
+relative to the folder of readiness.toml (the repository), which must exist.
 """
 
 from pathlib import Path
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from readiness.config import Environment
+from readiness.context import RunContext
 
 pytestmark = [pytest.mark.audit, pytest.mark.warning]
 
@@ -23,7 +24,7 @@ pytestmark = [pytest.mark.audit, pytest.mark.warning]
     "a path in this repository such as docs/runbook.md.",
     references=["https://sre.google/sre-book/being-on-call/"],
 )
-def test_runbook_configured(environment: Environment, pytestconfig: pytest.Config) -> None:
+def test_runbook_configured(environment: Environment, run_context: RunContext) -> None:
     runbook = (environment.runbook_url or "").strip()
     assert runbook, f"environment {environment.name} has no runbook_url"
     if runbook.startswith(("https://", "http://")):
@@ -33,7 +34,8 @@ def test_runbook_configured(environment: Environment, pytestconfig: pytest.Confi
         f"environment {environment.name}: runbook_url {runbook} must be a URL or a path "
         "inside the repository"
     )
-    assert (pytestconfig.rootpath / path).is_file(), (
+    repository = run_context.options.config_path.parent
+    assert (repository / path).is_file(), (
         f"environment {environment.name}: runbook {runbook} does not exist in the repository"
     )
 
