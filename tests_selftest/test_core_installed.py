@@ -253,3 +253,36 @@ def test_an_audit_of_an_endpoint_imports_neither_moto_nor_hypothesis(
         PYTHONPATH=str(blocker),
     )
     assert "readiness[emulator]" in probe.stdout, probe.stdout + probe.stderr
+
+
+@pytest.mark.slow
+def test_plugins_not_loaded_is_no_go(tmp_path: Path) -> None:
+    """With plugin autoload off nothing judges the run: the gate refuses it."""
+    completed = _run(
+        [str(READINESS), "gate", "preflight", f"--config={REPO / 'readiness.toml'}"],
+        tmp_path,
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+    )
+    assert completed.returncode == 2
+    assert "the run wrote no verdict.json of its own" in completed.stderr
+    assert _verdict(tmp_path / "out")["verdict"] == "NO_GO"
+
+
+@pytest.mark.slow
+def test_a_checks_folder_without_a_catalogue_is_no_go(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-checks"
+    empty.mkdir()
+    (empty / "test_nothing.py").write_text("def test_ok():\n    pass\n", encoding="utf-8")
+    completed = _run(
+        [
+            str(READINESS),
+            "gate",
+            "preflight",
+            f"--config={REPO / 'readiness.toml'}",
+            f"--checks={empty}",
+        ],
+        tmp_path,
+    )
+    assert completed.returncode == 2, completed.stdout[-2000:]
+    problems = _verdict(tmp_path / "out")["problems"]
+    assert any("the check catalogue cannot be read" in str(p) for p in problems), problems
