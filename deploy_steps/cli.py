@@ -66,13 +66,18 @@ def _emulator(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _go_live(args: argparse.Namespace, extra: list[str]) -> int:
-    from deploy_steps.golive import GoLiveOptions, go_live, parse_duration
+    from deploy_steps.golive import GoLiveOptions, go_live
+    from readiness.duration import DurationError, option_duration
 
     try:
-        monitor = parse_duration(args.monitor) if args.monitor else None
-        interval = parse_duration(args.monitor_interval) if args.monitor_interval else None
-    except ValueError as exc:
-        print(f"readiness go-live: {exc}", file=sys.stderr)
+        monitor = option_duration("--monitor", args.monitor) / 60 if args.monitor else None
+        interval = (
+            option_duration("--monitor-interval", args.monitor_interval) / 60
+            if args.monitor_interval
+            else None
+        )
+    except DurationError as exc:
+        print(f"readiness go-live: NO-GO (exit 2): {exc}", file=sys.stderr)
         return 2
     if args.accept_risks and not (args.accepted_by or "").strip():
         print("readiness go-live: --accept-risks needs --accepted-by NAME", file=sys.stderr)
@@ -115,7 +120,9 @@ def _add_go_live(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     go.add_argument("--accepted-by", default=None, help="who accepts the risks (for the record)")
     go.add_argument(
-        "--monitor", default=None, help="after success, run post-deploy rounds for this long (2h)"
+        "--monitor",
+        default=None,
+        help="after success, run post-deploy rounds for this long (2h, 1h30m, or seconds)",
     )
     go.add_argument(
         "--monitor-interval", default=None, help="time between monitoring rounds (default 5m)"

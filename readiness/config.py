@@ -211,7 +211,7 @@ class GoLive(_Strict):
 
 
 class Postdeploy(_Strict):
-    """Post-deploy monitoring: what the watch runs on a critical failure, and triage bounds.
+    """Post-deploy monitoring: the rollback the watch runs, when it runs it, triage bounds.
 
     `rollback_command` is an argument list (no shell); `{report_dir}` and `{env}` in it are
     filled in. A first word `readiness` runs this installation's own command line.
@@ -227,6 +227,10 @@ class Postdeploy(_Strict):
     triage_log_events: int = Field(default=20, ge=1, le=200)
     triage_minutes: int = Field(default=30, ge=1, le=1440)
     webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    rollback_after_warning_rounds: int = Field(default=3, ge=1, le=1000)
+    """A warning still present in this many consecutive monitoring rounds: rollback."""
+    rollback_after_blind_rounds: int = Field(default=3, ge=1, le=1000)
+    """A critical check unreadable in this many consecutive rounds counts as failed."""
 
 
 _PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from deploy_steps.golive import parse_duration
 from deploy_steps.golive.decision import decide, describe
 from deploy_steps.golive.resume import (
     ResumeError,
@@ -21,6 +20,7 @@ from deploy_steps.golive.resume import (
     save,
 )
 from deploy_steps.golive.timeline import html_page, terminal
+from readiness.duration import parse_duration
 
 
 def result(check: str, severity: str, outcome: str, **more: Any) -> dict[str, Any]:
@@ -163,13 +163,13 @@ def test_timeline_is_self_contained_and_links_stage_reports() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "minutes"), [("2h", 120), ("90m", 90), ("30s", 0.5), ("1h30m", 90)]
+    ("text", "minutes"), [("2h", 120), ("90m", 90), ("30s", 0.5), ("1h30m", 90), ("300", 5)]
 )
 def test_durations(text: str, minutes: float) -> None:
-    assert parse_duration(text) == pytest.approx(minutes)
+    assert parse_duration(text) / 60 == pytest.approx(minutes)
 
 
-@pytest.mark.parametrize("text", ["", "2", "h", "2x", "0m"])
+@pytest.mark.parametrize("text", ["", "h", "2x", "0m", "30m1h", "1h1h", "1.5.2m"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)

@@ -10,23 +10,25 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from deploy_steps.golive.monitoring import rollback_argv
 from readiness.aws.access import AwsAccess
 from readiness.config import Environment, Notify
+from readiness.duration import parse_duration
 from readiness.notify import Message, Notifier, PublishOnlyViolation, publish_client, webhook_label
 from readiness.postdeploy.chart import success_chart
+from readiness.postdeploy.decide import History, Limits
 from readiness.postdeploy.watch import (
     Action,
     RoundResult,
     Watch,
     WatchOptions,
-    decide,
-    parse_duration,
-    rollback_argv,
+    ruling_for,
 )
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("5m", 300.0), ("2h", 7200.0), ("30s", 30.0), ("0.5", 0.5), ("1 h", 3600)]
+    ("text", "seconds"),
+    [("5m", 300.0), ("2h", 7200.0), ("30s", 30.0), ("0.5", 0.5), ("1 h", 3600), ("1h30m", 5400)],
 )
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
@@ -47,6 +49,11 @@ CRITICAL_UNKNOWN = {"severity": "critical", "outcome": "not-evaluated", "check_i
 WARNING_FAILED = {"severity": "warning", "outcome": "failed", "check_id": "lambda-invocations"}
 
 
+def decide(result: RoundResult) -> Action:
+    """One round, with nothing before it."""
+    return ruling_for(result, History(), Limits()).action
+
+
 def test_the_decision_tree() -> None:
     assert decide(_result(0, [])) is Action.CONTINUE
     assert decide(_result(2, [CRITICAL_FAILED])) is Action.ROLLBACK
@@ -64,15 +71,15 @@ def test_rollback_command_is_filled_in_and_readiness_is_this_installation() -> N
         Path("/tmp/out"),
         "prod",
     )
-    assert argv == [
+    assert argv == (
         sys.executable,
         "-m",
         "deploy_steps.cli",
         "rollback",
         "--journal",
         "/tmp/out/deploy-journal.json",
-    ]
-    assert rollback_argv(("/bin/echo", "{env}"), Path("x"), "prod") == ["/bin/echo", "prod"]
+    )
+    assert rollback_argv(("/bin/echo", "{env}"), Path("x"), "prod") == ("/bin/echo", "prod")
 
 
 def _env(**notify: str) -> Environment:

@@ -5,6 +5,6 @@ folder under out/go-live/<UTC stamp>/): preflight → audit → decision → dep
 1-4) → validations → success or rollback → optional monitoring. See docs/runbook.md.
 """
 
-from deploy_steps.golive.flow import FAULTS, GoLive, GoLiveOptions, go_live, parse_duration
+from deploy_steps.golive.flow import FAULTS, GoLive, GoLiveOptions, go_live
 
-__all__ = ["FAULTS", "GoLive", "GoLiveOptions", "go_live", "parse_duration"]
+__all__ = ["FAULTS", "GoLive", "GoLiveOptions", "go_live"]

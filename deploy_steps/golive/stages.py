@@ -8,8 +8,7 @@ a `StageRunner`, so the orchestration can be tested with a runner that records c
 
 from __future__ import annotations
 
-import contextlib
-import io
+import importlib.util
 import json
 import os
 import subprocess
@@ -20,7 +19,11 @@ from pathlib import Path
 from typing import Any, Protocol, final
 
 from deploy_steps.gate import GateResult, run_phase
+from deploy_steps.golive.monitoring import journal_rollback_argv
 from readiness.files import make_dirs
+
+# What `readiness rollback` runs (deploy_steps/cli.py's `rollback` command).
+ROLLBACK_MODULE = "deploy_steps.rollback_cli"
 
 
 @final
@@ -55,7 +58,7 @@ class SubprocessRunner:
         return run_phase(phase, env, report_dir, extra, environ=environ)
 
     def rollback(self, journal: Path, environ: Mapping[str, str]) -> CommandResult:
-        command = [sys.executable, "-m", "deploy_steps.cli", "rollback", f"--journal={journal}"]
+        command = list(journal_rollback_argv(journal))
         try:
             completed = subprocess.run(
                 command,
@@ -76,13 +79,13 @@ class SubprocessRunner:
 
 
 def rollback_available() -> str:
-    """'' when this build has `readiness rollback`; else why a deploy must not start."""
-    from deploy_steps.cli import build_parser
-
+    """'' when this build has `readiness rollback` (the module that command runs);
+    else why a deploy must not start."""
     try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            build_parser().parse_args(["rollback", "--journal=deploy-journal.json"])
-    except SystemExit:
+        found = importlib.util.find_spec(ROLLBACK_MODULE) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
         return (
             "this build has no `readiness rollback` command, so a failed deploy could not be "
             "undone: the deploy stage is refused (the deploy phase is not in this tree yet)"

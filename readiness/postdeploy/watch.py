@@ -1,53 +1,44 @@
-"""The watch: post-deploy checks round after round, and the seed's rollback decision tree.
+"""The monitoring engine: post-deploy rounds under the rollback decision tree.
 
 Each round is one complete postdeploy gate run (its own pytest session, its own report
-in `round-NNN/`), judged by the same verdict rules as any run. Per round:
-
-- a critical check FAILED            → run the rollback command at once, notify, stop;
-- any other non-GO verdict (warnings, not-evaluated, a run that did not finish)
-                                     → notify (once, when the state changes) and mark
-                                       the deployment "rollback prepared"; keep watching;
-- GO                                 → continue (and say so once if a warning resolved).
+in `round-NNN/`), judged by the same verdict rules as any run, then by the decision
+table of `readiness.postdeploy.decide` (critical failed → rollback; warning → notify,
+rollback prepared, rollback when it persists; an unreadable critical → notify, rollback
+prepared, treated as failed when it persists). `readiness watch` and `readiness go-live
+--monitor` both run this loop; they differ only in how a round runs, how the rollback
+runs and where the incident record goes, which they hand in.
 
 A round the operator interrupted is never acted on. `watch.json`, `watch.md` and
 `watch.html` in the report folder accumulate every round and are rewritten after each.
-The runner of a round is given (a `RoundRunner`): this module knows nothing of how a
-gate runs, only what it returns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import signal
 import subprocess
-import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from html import escape
 from pathlib import Path
 from typing import Any, Protocol, final
 
 from readiness.files import make_dirs, write_atomic, write_json
 from readiness.notify import Delivery, Message, Notifier, failures_of
+from readiness.postdeploy.decide import (
+    ROWS,
+    Action,
+    History,
+    Limits,
+    RoundSignals,
+    Ruling,
+    decide,
+)
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 OUTPUT_TAIL = 2000
 NO_GO = 2
-
-
-def parse_duration(text: str) -> float:
-    """'5m', '2h', '30s' or a number of seconds."""
-    match = _DURATION.match(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 5m, 2h)")
-    seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"{text!r}: a duration must be more than zero")
-    return seconds
+INTERRUPTED_BY_OPERATOR = "interrupted by the operator (Ctrl-C)"
 
 
 @final
@@ -65,25 +56,9 @@ class RoundRunner(Protocol):
     def __call__(self, number: int, report_dir: Path) -> RoundResult: ...
 
 
-class Action(StrEnum):
-    CONTINUE = "continue"
-    PREPARED = "rollback prepared"
-    ROLLBACK = "rollback"
-    INTERRUPTED = "interrupted"
-
-
-def critical_failures(verdict: dict[str, Any] | None) -> list[dict[str, Any]]:
-    results = (verdict or {}).get("results") or []
-    return [r for r in results if r.get("severity") == "critical" and r.get("outcome") == "failed"]
-
-
-def decide(result: RoundResult) -> Action:
-    """The seed's decision tree for one round."""
-    if critical_failures(result.verdict) and not result.reason:
-        return Action.ROLLBACK
-    if result.exit_code == 0 and not result.reason:
-        return Action.CONTINUE
-    return Action.PREPARED
+def ruling_for(result: RoundResult, before: History, limits: Limits) -> Ruling:
+    """The decision table applied to one round's result."""
+    return decide(RoundSignals.of(result.exit_code, result.verdict, result.reason), before, limits)
 
 
 @final
@@ -94,24 +69,15 @@ class WatchOptions:
     interval_s: float
     for_s: float
     rollback_command: tuple[str, ...]
+    """The argument list the default rollback runs, final (nothing is filled in here)."""
     max_rounds: int | None = None
     rollback_timeout_s: float = 900.0
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def rounds(self) -> int:
         bounded = int(self.for_s // self.interval_s) + 1
         return min(bounded, self.max_rounds) if self.max_rounds else bounded
-
-
-def rollback_argv(command: Sequence[str], report_dir: Path, environment: str) -> list[str]:
-    """The configured command with {report_dir} and {env} filled in; `readiness` is ours."""
-    argv = [
-        part.replace("{report_dir}", str(report_dir)).replace("{env}", environment)
-        for part in command
-    ]
-    if argv and argv[0] == "readiness":
-        argv = [sys.executable, "-m", "deploy_steps.cli", *argv[1:]]
-    return argv
 
 
 @final
@@ -124,10 +90,16 @@ class RoundRecord:
     verdict: str = "NO-GO"
     untrusted: str = ""
     action: Action = Action.PREPARED
+    rule: str = ""
+    headline: str = ""
+    summary: str = ""
     failures: list[str] = field(default_factory=list)
     report: str = ""
     rollback: dict[str, Any] | None = None
+    incident: str = ""
     notifications: list[Delivery] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    """verdict.json's results of the round (for the incident record; not in watch.json)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,15 +110,66 @@ class RoundRecord:
             "verdict": self.verdict,
             "untrusted": self.untrusted,
             "action": self.action.value,
+            "rule": self.rule,
+            "headline": self.headline,
+            "summary": self.summary,
             "failures": list(self.failures),
             "report": self.report,
             "rollback": self.rollback,
+            "incident": self.incident,
             "notifications": [d.to_json() for d in self.notifications],
         }
 
 
+class RollbackAction(Protocol):
+    """Runs the rollback; returns at least {"command": [...], "exit_code": int | None}."""
+
+    def __call__(self, record: RoundRecord) -> dict[str, Any]: ...
+
+
+class IncidentWriter(Protocol):
+    """Writes the incident record of a rollback round; returns its path."""
+
+    def __call__(self, record: RoundRecord) -> str: ...
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class CommandRollback:
+    """The rollback as a child process: an argument list, no shell."""
+
+    argv: tuple[str, ...]
+    timeout_s: float = 900.0
+
+    def __call__(self, record: RoundRecord) -> dict[str, Any]:
+        argv = list(self.argv)
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=self.timeout_s, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return {"command": argv, "exit_code": None, "error": f"{type(exc).__name__}: {exc}"}
+        output = (done.stdout + done.stderr)[-OUTPUT_TAIL:]
+        return {"command": argv, "exit_code": done.returncode, "output": output}
+
+
+def rollback_cause(record: RoundRecord) -> str:
+    """'a critical failure', 'an unresolved warning', ...: what a rollback round was for."""
+    row = ROWS.get(record.rule)
+    return row.cause if row is not None and row.cause else "rollback decision"
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def progress_line(record: RoundRecord, total: int, next_at: dt.datetime | None) -> str:
+    """'round 3 of 24 · next at 14:35 UTC · last decision: continue (all clear)'."""
+    parts = [f"round {record.number} of {total}"]
+    if next_at is not None:
+        parts.append(f"next at {next_at.strftime('%H:%M:%S' if next_at.second else '%H:%M')} UTC")
+    parts.append(f"last decision: {record.action.value} ({record.summary or record.headline})")
+    return " · ".join(parts)
 
 
 @final
@@ -159,16 +182,36 @@ class Watch:
         run_round: RoundRunner,
         notifier: Notifier | None,
         on_round: Callable[[RoundRecord], None] | None = None,
+        *,
+        rollback: RollbackAction | None = None,
+        incident: IncidentWriter | None = None,
+        progress: Callable[[str], None] | None = None,
+        rollback_label: str = "",
     ) -> None:
         self.options = options
         self.run_round = run_round
         self.notifier = notifier
         self.on_round = on_round
+        self.rollback: RollbackAction = rollback or CommandRollback(
+            options.rollback_command, options.rollback_timeout_s
+        )
+        self.incident = incident
+        self.progress = progress
+        self.rollback_label = rollback_label or " ".join(options.rollback_command)
         self.rounds: list[RoundRecord] = []
+        self.history = History()
         self.state = Action.CONTINUE
         self.stopped_by = ""
         self.started = _now()
         self._stop = threading.Event()
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped_by == INTERRUPTED_BY_OPERATOR
+
+    @property
+    def rolled_back(self) -> RoundRecord | None:
+        return next((r for r in self.rounds if r.action is Action.ROLLBACK), None)
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -182,7 +225,7 @@ class Watch:
         except KeyboardInterrupt:
             # Ctrl-C between a round and the pause (while a round is written, say).
             self._stop.set()
-            self.stopped_by = "interrupted by the operator (Ctrl-C)"
+            self.stopped_by = INTERRUPTED_BY_OPERATOR
         finally:
             if in_main:
                 signal.signal(signal.SIGINT, previous)
@@ -202,20 +245,23 @@ class Watch:
             if self.on_round is not None:
                 self.on_round(record)
             if record.action is Action.INTERRUPTED:
-                self.stopped_by = "interrupted by the operator (Ctrl-C)"
+                self.stopped_by = INTERRUPTED_BY_OPERATOR
                 return
             if record.action is Action.ROLLBACK:
-                self.stopped_by = "rolled back after a critical failure"
+                self.stopped_by = f"rolled back after {rollback_cause(record)}"
                 return
             if number == total:
                 self.stopped_by = f"watched {total} rounds"
                 return
+            if self.progress is not None:
+                next_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.options.interval_s)
+                self.progress(progress_line(record, total, next_at))
             try:
                 if self._stop.wait(self.options.interval_s):
-                    self.stopped_by = "interrupted by the operator (Ctrl-C)"
+                    self.stopped_by = INTERRUPTED_BY_OPERATOR
                     return
             except KeyboardInterrupt:
-                self.stopped_by = "interrupted by the operator (Ctrl-C)"
+                self.stopped_by = INTERRUPTED_BY_OPERATOR
                 return
 
     def _round(self, number: int) -> RoundRecord:
@@ -226,7 +272,7 @@ class Watch:
         except KeyboardInterrupt:
             self._stop.set()
             result = RoundResult(NO_GO, None, "interrupted", folder)
-        except Exception as exc:  # the round could not run: blind, so prepare, never pass
+        except Exception as exc:  # the round could not run: blind, never a pass
             result = RoundResult(
                 NO_GO, None, f"the round failed: {type(exc).__name__}: {exc}", folder
             )
@@ -234,52 +280,46 @@ class Watch:
         record.exit_code = result.exit_code
         record.verdict = str((result.verdict or {}).get("verdict_label", "NO-GO"))
         record.untrusted = result.reason
-        record.failures = list(failures_of((result.verdict or {}).get("results") or []))
+        results = [r for r in (result.verdict or {}).get("results") or [] if isinstance(r, dict)]
+        record.results = results
+        record.failures = list(failures_of(results))
         if result.reason and not record.failures:
             record.failures = [f"the round gave no trusted verdict: {result.reason}"]
         record.report = str(folder / "readiness.html")
         if self._stop.is_set():
             record.action = Action.INTERRUPTED
+            record.summary = "interrupted, not judged"
             return record
-        record.action = decide(result)
-        self._act(record)
+        ruling = ruling_for(result, self.history, self.options.limits)
+        self.history = ruling.history
+        record.action = ruling.action
+        record.rule = ruling.row.id
+        record.headline = ruling.headline
+        record.summary = ruling.summary
+        self._act(record, ruling)
         return record
 
-    # -- the decision tree's actions ----------------------------------------------------
+    # -- the decision table's actions ---------------------------------------------------
 
-    def _act(self, record: RoundRecord) -> None:
-        action = record.action
-        if action is Action.ROLLBACK:
-            record.rollback = self._rollback()
+    def _act(self, record: RoundRecord, ruling: Ruling) -> None:
+        headline = f"round {record.number}: {ruling.headline}"
+        if ruling.action is Action.ROLLBACK:
+            try:
+                record.rollback = self.rollback(record)
+            except Exception as exc:  # the rollback could not start: say so, loudly
+                record.rollback = {"command": [], "exit_code": None, "error": str(exc)}
             ok = record.rollback.get("exit_code") == 0
-            outcome = "rollback ran" if ok else "ROLLBACK FAILED: act by hand"
-            self._notify(record, f"critical failure in round {record.number}: {outcome}")
-        elif action is Action.PREPARED and self.state is not Action.PREPARED:
-            self._notify(
-                record,
-                f"round {record.number}: investigate, monitor closely; rollback prepared "
-                f"(`{' '.join(self.options.rollback_command)}`)",
-            )
-        elif action is Action.CONTINUE and self.state is Action.PREPARED:
-            self._notify(record, f"round {record.number}: resolved, monitoring continues")
-        self.state = action
-
-    def _rollback(self) -> dict[str, Any]:
-        argv = rollback_argv(
-            self.options.rollback_command, self.options.report_dir, self.options.environment
-        )
-        try:
-            done = subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                timeout=self.options.rollback_timeout_s,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return {"command": argv, "exit_code": None, "error": f"{type(exc).__name__}: {exc}"}
-        output = (done.stdout + done.stderr)[-OUTPUT_TAIL:]
-        return {"command": argv, "exit_code": done.returncode, "output": output}
+            headline += "; rollback ran" if ok else "; ROLLBACK FAILED: act by hand"
+        elif ruling.action is Action.PREPARED:
+            headline += f" (`{self.rollback_label}`)"
+        if ruling.notify:
+            self._notify(record, headline)
+        if ruling.action is Action.ROLLBACK and self.incident is not None:
+            try:
+                record.incident = self.incident(record)
+            except Exception as exc:  # reported in the round, never hides the rollback
+                record.incident = f"(not written: {type(exc).__name__}: {exc})"
+        self.state = ruling.action
 
     def _notify(self, record: RoundRecord, headline: str) -> None:
         if self.notifier is None:
@@ -298,7 +338,7 @@ class Watch:
 
     @property
     def exit_code(self) -> int:
-        if any(r.action is Action.ROLLBACK for r in self.rounds) or not self.rounds:
+        if self.rolled_back is not None or not self.rounds:
             return NO_GO
         if self._stop.is_set():  # the watch did not run its course: nothing says it is fine
             return NO_GO
@@ -313,6 +353,8 @@ class Watch:
             "interval_s": o.interval_s,
             "for_s": o.for_s,
             "rounds_planned": o.rounds,
+            "rollback_after_warning_rounds": o.limits.warning_rounds,
+            "rollback_after_blind_rounds": o.limits.blind_rounds,
             "state": self.state.value,
             "stopped_by": self.stopped_by,
             "exit_code": self.exit_code,
