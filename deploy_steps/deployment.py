@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, final
 
-from deploy_steps import plan_gate, services, validation
+from deploy_steps import plan_gate, release, services, validation
 from deploy_steps.journal import (
     FILE_NAME,
     Journal,
@@ -126,6 +126,8 @@ class Deployment:
         self.results: dict[str, PhaseResult] = {}
         self.plan: plan_gate.PlanReview | None = None
         self.rollback_report: RollbackReport | None = None
+        self.release_applied: Terraform | None = None
+        self.release_hash = ""
         self.started = time.monotonic()
         self.started_at = dt.datetime.now(dt.UTC)
         self.finished = False
@@ -222,7 +224,21 @@ class Deployment:
                 runner.write_vars(deploy.public_vars())
                 runner.init()
                 serial_before, before = runner.state_summary()
+                previous = release.capture_previous(
+                    runner,
+                    release.snapshot_folder(self.report_dir),
+                    stateful_types=deploy.stateful_types,
+                    allow_stateful_replacement=deploy.allow_stateful_replacement,
+                )
+                if before:
+                    note = previous["configuration_note"]
+                    self.say(
+                        "previous release: " + (note or release.label(previous["configuration"]))
+                    )
+                self.release_hash = release.configuration_hash(runner.module_dir)
                 self.journal.set_terraform(
+                    previous=previous,
+                    release={"hash": self.release_hash},
                     module_dir=str(runner.module_dir),
                     work_dir=str(runner.work_dir),
                     state_path=str(runner.state_path) if runner.state_path else None,
@@ -250,6 +266,7 @@ class Deployment:
                     result.details["gate"] = "refused"
                     return result
                 result.details["gate"] = "passed"
+                self.release_applied = runner
                 if review.add + review.change + review.destroy == 0:
                     result.notes.append("terraform: no changes")
                     result.details["outputs"] = runner.outputs()
@@ -262,8 +279,9 @@ class Deployment:
                     serial_after=serial_after, resources_after=after, applied=True
                 )
                 result.notes.append(f"terraform applied: {review.summary()}")
-            except TerraformError as exc:
+            except (TerraformError, release.ReleaseError, OSError) as exc:
                 result.fail(str(exc))
+                self.release_applied = None
             finally:
                 runner.discard_plan()
         return result
@@ -380,6 +398,7 @@ class Deployment:
         self.finished = True
         self.stop_prober()
         if succeeded:
+            self._record_release()
             self.journal.set_status("deployed", "all validations passed")
             self.lock.release()
             return None
@@ -408,6 +427,28 @@ class Deployment:
         if self.rollback_report.problems:
             self.say(f"the rollback did not finish; finish it with `{command}`")
         return self.rollback_report
+
+    def _record_release(self) -> None:
+        """The applied configuration becomes the last successful release: the one the
+        next deploy's rollback re-applies."""
+        runner = self.release_applied
+        if runner is None:
+            return
+        try:
+            record = release.record_release(
+                runner.work_dir,
+                runner.module_dir,
+                variables=self.env.deploy.public_vars(),
+                sensitive_names=runner.sensitive_names,
+                journal=self.journal.path,
+                expected_hash=self.release_hash,
+            )
+        except (release.ReleaseError, OSError) as exc:
+            self.say(f"WARNING: the release is not recorded for the next rollback: {exc}")
+            self.journal.set_terraform(release_recorded=False)
+            return
+        self.journal.set_terraform(release_recorded=True)
+        self.say(f"release recorded for the next rollback: {release.label(record)}")
 
     def timing_rows(self) -> list[dict[str, Any]]:
         return [t.to_json() for t in self.timings]

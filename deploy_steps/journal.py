@@ -267,6 +267,15 @@ class Journal:
             self.data["terraform"] = current
             self.flush()
 
+    def set_rollback(self, **values: Any) -> None:
+        """The rollback's own record (`rollback`): timing, verification, differences."""
+        with self._lock:
+            current = self.data.get("rollback")
+            current = dict(current) if isinstance(current, dict) else {}
+            current.update(values)
+            self.data["rollback"] = current
+            self.flush()
+
     def record_phase(self, record: dict[str, Any]) -> None:
         with self._lock:
             self.data["phases"].append(record)
@@ -287,7 +296,17 @@ def should_destroy(terraform: dict[str, Any]) -> tuple[bool, str]:
         return True, "destroy_on_rollback = always"
     if terraform.get("created"):
         return True, "the deploy created the stack (destroy_on_rollback = created)"
-    return False, "the stack existed before this deploy (destroy_on_rollback = created): kept"
+    return False, "the stack existed before this deploy: the previous release is re-applied"
+
+
+def should_reapply(terraform: dict[str, Any]) -> bool:
+    """Whether a rollback re-applies the previous release: the deploy applied changes
+    to a stack that existed before it (destroy_on_rollback = created)."""
+    return (
+        bool(terraform.get("apply_started"))
+        and str(terraform.get("destroy_on_rollback", "created")) == "created"
+        and not terraform.get("created")
+    )
 
 
 def rollback_command(journal: Path) -> str:
@@ -327,6 +346,8 @@ def recovery_needed(path: Path) -> str | None:
     destroy, _ = should_destroy(terraform)
     if destroy and terraform.get("destroyed") is not True:
         return f"{about} did not destroy what terraform applied"
+    if should_reapply(terraform) and terraform.get("restored") is not True:
+        return f"{about} did not restore the previous release"
     return None
 
 

@@ -1,9 +1,11 @@
 """`readiness rollback --journal FILE [--dry-run]`: finish a rollback after a crash.
 
-Exit 0 when the state is the journalled one (restored now, or nothing to do), 2
-otherwise (a step could not be reverted, the journal is unreadable, a dry run found
-changes to make). Never a traceback: every failure is one line on stderr, and a
-rollback that did not finish says on stdout the command that finishes it.
+Exit 0 when the state is the journalled one, verified by reading it back (restored
+now, or nothing to do), 2 otherwise: "partially restored" with every difference named
+(a step could not be reverted, the previous release could not be re-applied), the
+journal is unreadable, a dry run found changes to make. Never a traceback: every
+failure is one line on stderr, and a rollback that did not finish says on stdout the
+command that finishes it.
 
 The configuration is read lazily: only the environment the journal names, and of it
 only what the rollback uses. An unset ${VAR} is an error only when its key is needed:
@@ -116,12 +118,22 @@ def _rollback(path: Path, *, dry_run: bool) -> int:
         _say(action)
     for problem in report.problems:
         _complain(f"PROBLEM: {problem}")
+    for difference in report.differences:
+        _complain(f"DIFFERENCE: {difference}")
     if report.restored:
-        _say("state restored" if not dry_run else "nothing to do: the state is the journalled one")
+        if dry_run:
+            _say("nothing to do: the state is the journalled one")
+        else:
+            _say(f"restored: state restored and verified (release: {report.release})")
         return RESTORED
     if dry_run and not report.problems:
         _say(f"{report.pending} change(s) would be made")
         return NOT_RESTORED
+    if not dry_run:
+        _say(
+            f"partially restored: {len(report.problems)} problem(s), "
+            f"{len(report.differences)} difference(s) named above (release: {report.release})"
+        )
     return _unfinished(path, True, dry_run)
 
 

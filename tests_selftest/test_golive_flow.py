@@ -283,7 +283,7 @@ def test_critical_failure_while_monitoring_rolls_back(tmp_path: Path) -> None:
 
 
 def test_warnings_while_monitoring_keep_the_deployment_with_exit_1(tmp_path: Path) -> None:
-    runner = ScriptedDeploy(validations=0, rounds=(1, 0))
+    runner = ScriptedDeploy(validations=0, rounds=(1, 0, 0))
     code, text = in_process(
         runner, tmp_path, "local", monitor_minutes=2 / 60, monitor_interval_minutes=1 / 60
     )
@@ -329,6 +329,7 @@ def test_rollback_end_to_end_with_the_real_deploy(tmp_path: Path) -> None:
     record = Path(state["incident"]).read_text()
     assert "`deploy-rate-limiter`" in record  # the failed phase-4 validation, by id
     assert "restored (readiness rollback exit 0)" in record
+    assert "- Release restored: no stack (the deploy created it) — restored and verified" in record
     journal = json.loads((only_run(tmp_path) / "deploy" / "deploy-journal.json").read_text())
     assert journal.get("status") == "rolled-back", journal.get("status")
 

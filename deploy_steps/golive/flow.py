@@ -7,7 +7,9 @@ one emulator, so the deploy's changes are what the validations see.
 
 Exit status: 0 deployed and validated; 1 deployed with accepted risks (or warnings from
 the validations or monitoring); 2 stopped, refused, interrupted or rolled back. Only
-the explicit success path returns 0: any unexpected error is 2.
+the explicit success path returns 0: any unexpected error is 2. The monitoring is the
+engine `readiness watch` runs too (`readiness.postdeploy.watch`, deploy_steps/golive/
+monitoring.py): the same decision table, notifications and incident record.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import getpass
 import json
 import signal
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,12 +29,14 @@ from typing import Any, TextIO, final
 
 from deploy_steps.gate import GateResult
 from deploy_steps.golive import decision as decisions
-from deploy_steps.golive import incident, resume, timeline
+from deploy_steps.golive import incident, monitoring, resume, timeline
 from deploy_steps.golive.decision import Decision, Finding
 from deploy_steps.golive.incident import RollbackResult
 from deploy_steps.golive.resume import RunState, utcnow
 from deploy_steps.golive.stages import StageRunner, SubprocessRunner, read_verdict
 from readiness.config import ConfigError, Environment, load_config
+from readiness.postdeploy.decide import Action
+from readiness.postdeploy.watch import RoundRecord, RoundResult, Watch, WatchOptions
 from reports.files import make_dirs, write_atomic, write_json
 
 DEPLOYED, WITH_RISKS, STOPPED = 0, 1, 2
@@ -85,23 +88,6 @@ def _signals() -> Iterator[list[int]]:
             signal.signal(s, h)
 
 
-def parse_duration(text: str) -> float:
-    """'2h', '90m', '30s', '1h30m' → minutes."""
-    units = {"h": 60.0, "m": 1.0, "s": 1 / 60}
-    total, number = 0.0, ""
-    for ch in text.strip().lower():
-        if ch.isdigit() or ch == ".":
-            number += ch
-        elif ch in units and number:
-            total += float(number) * units[ch]
-            number = ""
-        else:
-            raise ValueError(f"{text!r} is not a duration like 2h, 90m or 30s")
-    if number or total <= 0:
-        raise ValueError(f"{text!r} is not a duration like 2h, 90m or 30s")
-    return total
-
-
 @final
 class GoLive:
     """One go-live run; `run()` returns its exit status."""
@@ -116,6 +102,7 @@ class GoLive:
         self.environ: dict[str, str] = {}
         self.hits: list[int] = []
         self.app_url = ""
+        self.monitor_cause = ""
 
     # -- output ----------------------------------------------------------------------
 
@@ -263,6 +250,26 @@ class GoLive:
 
     def rollback(self, trigger: str, failing: list[Finding]) -> None:
         assert self.state is not None and self.env is not None
+        result = self.run_rollback()
+        path, notified = incident.write(
+            self.o.out / "incidents",
+            self.state,
+            self.env,
+            trigger,
+            failing,
+            result,
+            self.run_dir,
+            self.environ.get("READINESS_EMULATOR_ENDPOINT") or self.env.endpoint_url,
+        )
+        self.state.incident = str(path)
+        self.save()
+        self.say(f"rollback: {result.summary}")
+        for n in notified:
+            self.say(f"notify {n.channel}: {'sent' if n.sent else 'NOT sent'} ({n.detail})")
+
+    def run_rollback(self) -> RollbackResult:
+        """The rollback stage: `readiness rollback --journal` of the deploy's journal."""
+        assert self.state is not None
         record = self.begin("rollback")
         journal = self.run_dir / "deploy" / JOURNAL
         if not journal.is_file():
@@ -289,21 +296,8 @@ class GoLive:
             result.summary,
         )
         self.state.stages["rollback"].report_dir = ""
-        path, notified = incident.write(
-            self.o.out / "incidents",
-            self.state,
-            self.env,
-            trigger,
-            failing,
-            result,
-            self.run_dir,
-            self.environ.get("READINESS_EMULATOR_ENDPOINT") or self.env.endpoint_url,
-        )
-        self.state.incident = str(path)
         self.save()
-        self.say(f"rollback: {result.summary}")
-        for n in notified:
-            self.say(f"notify {n.channel}: {'sent' if n.sent else 'NOT sent'} ({n.detail})")
+        return result
 
     def phases_of_deploy(self) -> None:
         """Copy phases 1-4's timings from the deploy journal into the timeline."""
@@ -503,7 +497,7 @@ class GoLive:
         if self.o.monitor_minutes:
             monitored = self.monitor(self.o.monitor_minutes)
             if monitored == STOPPED:
-                return self.finish(STOPPED, "ROLLED BACK: a critical failure while monitoring")
+                return self.finish(STOPPED, f"ROLLED BACK: {self.monitor_cause} while monitoring")
             worst = max(worst, monitored)
 
         if worst == DEPLOYED:
@@ -511,51 +505,96 @@ class GoLive:
         return self.finish(WITH_RISKS, "DEPLOYED with accepted risks or warnings (see the record)")
 
     def monitor(self, minutes: float) -> int:
-        """Post-deploy rounds for `minutes`; critical → rollback, warning → rollback prepared."""
+        """Post-deploy rounds for `minutes` under the monitoring engine's decision table."""
         assert self.env is not None and self.state is not None
-        interval = self.o.monitor_interval_minutes or float(
-            self.env.golive.monitor_interval_minutes
-        )
-        rounds = max(1, int(minutes // interval) + (1 if minutes % interval else 0))
+        env, state = self.env, self.state
+        interval = self.o.monitor_interval_minutes or float(env.golive.monitor_interval_minutes)
         window = "2h" if minutes <= 120 else "24h"
-        record = self.begin("monitoring")
-        worst = 0
-        notes: list[str] = []
-        for n in range(1, rounds + 1):
-            started = time.monotonic()
-            round_dir = self.run_dir / "monitoring" / f"round-{n:02d}"
-            self.say(f"monitoring round {n}/{rounds} (window {window})")
+        stage = self.begin("monitoring")
+        journal = self.run_dir / "deploy" / JOURNAL
+        label = f"readiness rollback --journal {journal}"
+        options = WatchOptions(
+            environment=env.name,
+            report_dir=self.run_dir / "monitoring",
+            interval_s=interval * 60,
+            for_s=minutes * 60,
+            rollback_command=monitoring.journal_rollback_argv(journal),
+            limits=monitoring.limits_of(env),
+        )
+
+        def run_round(number: int, report_dir: Path) -> RoundResult:
+            stage.report_dir = f"monitoring/{report_dir.name}"
+            self.say(f"monitoring round {number} of {options.rounds} (window {window})")
             result = self.runner.gate(
-                "postdeploy", self.env.name, round_dir, [f"--window={window}"], self.environ
+                "postdeploy", env.name, report_dir, [f"--window={window}"], self.environ
             )
             if self.hits:
-                raise Interrupted
-            worst = max(worst, result.exit_code)
-            record.report_dir = f"monitoring/round-{n:02d}"
-            if result.exit_code == STOPPED:
-                self.end(record, STOPPED, f"critical in round {n}", result.reason or "NO-GO")
-                failing = [
-                    f
-                    for f in decisions.findings("monitoring", result.verdict)
-                    if f.outcome in decisions.OPEN
-                ]
-                self.rollback(f"critical failure in monitoring round {n}", failing)
-                return STOPPED
-            if result.exit_code == WITH_RISKS:
-                notes.append(f"round {n}: warnings: investigate, rollback prepared")
-                self.say(
-                    f"monitoring round {n}: warnings: investigate, monitor closely, "
-                    "rollback prepared"
-                )
-            if n < rounds:
-                left = interval * 60 - (time.monotonic() - started)
-                if left > 0:
-                    time.sleep(left)
+                raise KeyboardInterrupt
+            return RoundResult(result.exit_code, result.verdict, result.reason, report_dir)
+
+        def rollback(record: RoundRecord) -> dict[str, Any]:
+            short = {"critical-failed": "critical", "critical-blind-persists": "critical unread"}
+            what = short.get(record.rule, "warning unresolved")
+            self.end(stage, STOPPED, f"{what} in round {record.number}", record.headline)
+            result = self.run_rollback()
+            if not result.attempted:
+                return {"command": [], "exit_code": None, "error": result.summary}
+            return {
+                "command": list(options.rollback_command),
+                "exit_code": result.exit_code,
+                "output": result.output_tail,
+                "summary": result.summary,
+                "journal": str(journal),
+            }
+
+        def write_incident(record: RoundRecord) -> str:
+            path = monitoring.write_incident(
+                self.o.out / "incidents",
+                env,
+                env.emulated,
+                f"readiness go-live {state.stamp} (`{self.run_dir}`)",
+                watch,
+                record,
+                label,
+            )
+            state.incident = str(path)
+            self.save()
+            return str(path)
+
+        def on_round(record: RoundRecord) -> None:
+            self.say(f"monitoring round {record.number}: {record.action.value}: {record.headline}")
+            for d in record.notifications:
+                self.say(f"notify {d.channel} {d.target}: {'sent' if d.ok else d.error}")
+
+        endpoint = self.environ.get("READINESS_EMULATOR_ENDPOINT") or env.endpoint_url
+        watch = Watch(
+            options,
+            run_round,
+            monitoring.notifier_for(env, endpoint),
+            on_round,
+            rollback=rollback,
+            incident=write_incident,
+            progress=lambda line: self.say(f"monitoring: {line}"),
+            rollback_label=label,
+        )
+        watch.run()
+        if self.hits or watch.interrupted:
+            raise Interrupted
+        rolled_back = watch.rolled_back
+        if rolled_back is not None:
+            self.monitor_cause = incident.monitoring_trigger(rolled_back)
+            done = rolled_back.rollback or {}
+            self.say(f"rollback: {done.get('summary') or done.get('error')}")
+            return STOPPED
+        stage.report_dir = "monitoring"
+        uneasy = [r for r in watch.rounds if r.action is not Action.CONTINUE or r.exit_code]
+        worst = WITH_RISKS if uneasy else DEPLOYED
         self.end(
-            record,
+            stage,
             worst,
-            "PRODUCTION STABLE" if worst == 0 else "warnings (rollback prepared)",
-            "; ".join(notes) or f"{rounds} round(s) all clear",
+            "PRODUCTION STABLE" if worst == DEPLOYED else "warnings (rollback prepared)",
+            "; ".join(f"round {r.number}: {r.headline}" for r in uneasy)
+            or f"{len(watch.rounds)} round(s) all clear",
         )
         return worst
 
@@ -598,5 +637,4 @@ __all__ = [
     "GoLive",
     "GoLiveOptions",
     "go_live",
-    "parse_duration",
 ]
