@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from deploy_steps.terraform_runner import Terraform, TerraformError
+from deploy_steps.terraform_runner import Terraform, TerraformError, managed_instances
 from readiness.files import make_dirs, write_atomic, write_json
 
 LAST_RELEASE = "last-release.json"
@@ -232,16 +232,8 @@ def capture_previous(
 def resource_values(state: Mapping[str, Any]) -> dict[str, Any]:
     """Managed resource address → its attributes, from a state document."""
     found: dict[str, Any] = {}
-    for resource in state.get("resources", []) or []:
-        if resource.get("mode") != "managed":
-            continue
-        base = f"{resource.get('type')}.{resource.get('name')}"
-        if resource.get("module"):
-            base = f"{resource['module']}.{base}"
-        for instance in resource.get("instances", []) or []:
-            key = instance.get("index_key")
-            address = base if key is None else f"{base}[{json.dumps(key)}]"
-            found[address] = instance.get("attributes")
+    for base, key, attributes in managed_instances(state):
+        found[base if key is None else f"{base}[{json.dumps(key)}]"] = attributes
     return found
 
 

@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, final
@@ -391,21 +391,27 @@ class Terraform:
         state = self.state()
         serial = state.get("serial")
         addresses: list[str] = []
-        for resource in state.get("resources", []) or []:
-            if resource.get("mode") != "managed":
-                continue
-            base = f"{resource.get('type')}.{resource.get('name')}"
-            if resource.get("module"):
-                base = f"{resource['module']}.{base}"
-            for instance in resource.get("instances", []) or []:
-                key = instance.get("index_key")
-                if key is None:
-                    addresses.append(base)
-                elif isinstance(key, str):
-                    addresses.append(f'{base}["{key}"]')
-                else:
-                    addresses.append(f"{base}[{key}]")
+        for base, key, _ in managed_instances(state):
+            if key is None:
+                addresses.append(base)
+            elif isinstance(key, str):
+                addresses.append(f'{base}["{key}"]')
+            else:
+                addresses.append(f"{base}[{key}]")
         return (int(serial) if isinstance(serial, int) else None), addresses
+
+
+def managed_instances(state: Mapping[str, Any]) -> Iterator[tuple[str, Any, Any]]:
+    """(address without index, index_key, attributes) of each managed resource instance
+    in a state document."""
+    for resource in state.get("resources", []) or []:
+        if resource.get("mode") != "managed":
+            continue
+        base = f"{resource.get('type')}.{resource.get('name')}"
+        if resource.get("module"):
+            base = f"{resource['module']}.{base}"
+        for instance in resource.get("instances", []) or []:
+            yield base, instance.get("index_key"), instance.get("attributes")
 
 
 def _document(text: str, what: str) -> dict[str, Any]:

@@ -53,17 +53,13 @@ def notify(
     from readiness.aws.access import AwsAccess
     from readiness.notify import Message, Notifier
 
-    sent: list[Notification] = []
-    if env.on_call:
-        sent.append(
-            Notification(f"on-call {env.on_call}", False, "page them with this record's path")
-        )
+    problems: list[Notification] = []
     access = None
     if env.notify.sns_topic_arn:
         try:
             access = AwsAccess(env, endpoint_url=endpoint, read_only=True)
         except Exception as exc:  # reported as an undelivered notification
-            sent.append(Notification("sns", False, f"no AWS access: {type(exc).__name__}"))
+            problems.append(Notification("sns", False, f"no AWS access: {type(exc).__name__}"))
     message = Message(
         environment=env.name,
         verdict="NO_GO",
@@ -76,14 +72,8 @@ def notify(
         deliveries = Notifier(env, access).send(message)
     except Exception as exc:  # never fatal to the go-live
         deliveries = []
-        sent.append(Notification("notifier", False, f"{type(exc).__name__}: {exc}"))
-    for d in deliveries:
-        sent.append(Notification(f"{d.channel} {d.target}", d.ok, d.error or "delivered"))
-    if not env.on_call and not env.notify.sns_topic_arn and not env.notify.webhook_url:
-        sent.append(
-            Notification("(none configured)", False, "set on_call and [notify] in readiness.toml")
-        )
-    return sent
+        problems.append(Notification("notifier", False, f"{type(exc).__name__}: {exc}"))
+    return delivered(env, deliveries, problems)
 
 
 def _cell(text: str) -> str:
@@ -244,13 +234,17 @@ def write(
     return path, notified
 
 
-def delivered(env: Environment, deliveries: Sequence[Delivery]) -> list[Notification]:
-    """The notifications of a round as the record lists them (on-call first)."""
+def delivered(
+    env: Environment, deliveries: Sequence[Delivery], problems: Sequence[Notification] = ()
+) -> list[Notification]:
+    """The notifications as the record lists them: on-call first, then what kept one
+    from being sent, then each delivery."""
     sent: list[Notification] = []
     if env.on_call:
         sent.append(
             Notification(f"on-call {env.on_call}", False, "page them with this record's path")
         )
+    sent.extend(problems)
     for d in deliveries:
         sent.append(Notification(f"{d.channel} {d.target}", d.ok, d.error or "delivered"))
     if not env.on_call and not env.notify.sns_topic_arn and not env.notify.webhook_url:
